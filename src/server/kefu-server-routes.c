@@ -1,0 +1,1679 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "KefuServer"
+
+#include "config.h"
+
+#include "kefu-server-private.h"
+#include "kefu-erlang.h"
+#include "kefu-phone-number.h"
+#include "kefu-report.h"
+#include "kefu-time.h"
+
+#include <math.h>
+#include <string.h>
+
+#define DEFAULT_PAGE 50
+#define MAX_PAGE 500
+
+/* --- helpers --------------------------------------------------------------------- */
+
+static KefuStore *
+store_of (KefuRequest *request)
+{
+  return request->server->store;
+}
+
+static const char *
+body_text (KefuRequest *request,
+           gsize       *len)
+{
+  if (!request->body)
+    {
+      *len = 0;
+      return NULL;
+    }
+  return g_bytes_get_data (request->body, len);
+}
+
+static gboolean
+read_uint_query (KefuRequest *request,
+                 const char  *name,
+                 guint64      fallback,
+                 guint64      max,
+                 guint64     *out)
+{
+  const char *text = kefu_request_query (request, name);
+
+  *out = fallback;
+  if (!text)
+    return TRUE;
+  if (!g_ascii_string_to_unsigned (text, 10, 0, max, out, NULL))
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
+                          "“%s” must be a whole number from 0 to %" G_GUINT64_FORMAT ", not “%s”",
+                          name, max, text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+read_paging (KefuRequest *request,
+             guint       *offset,
+             guint       *limit)
+{
+  guint64 o, l;
+
+  if (!read_uint_query (request, "offset", 0, G_MAXINT32, &o) ||
+      !read_uint_query (request, "limit", DEFAULT_PAGE, MAX_PAGE, &l))
+    return FALSE;
+  *offset = (guint) o;
+  *limit = l ? (guint) l : DEFAULT_PAGE;
+  return TRUE;
+}
+
+static void
+respond_page (KefuRequest *request,
+              JsonArray   *items,
+              guint        offset,
+              guint        limit)
+{
+  g_autoptr(JsonObject) body = json_object_new ();
+  guint n = json_array_get_length (items);
+
+  json_object_set_array_member (body, "items", json_array_ref (items));
+  json_object_set_int_member (body, "offset", offset);
+  json_object_set_int_member (body, "limit", limit);
+  /* A full page may have more behind it. */
+  if (n == limit)
+    json_object_set_int_member (body, "next_offset", offset + n);
+  else
+    json_object_set_null_member (body, "next_offset");
+  kefu_request_object (request, SOUP_STATUS_OK, body);
+}
+
+static KefuWrite
+write_for (KefuRequest *request,
+           guint        status)
+{
+  KefuWrite write = KEFU_WRITE_INIT;
+
+  write.op_id = request->op_id;
+  write.base_version = request->base_version;
+  write.actor = request->session ? request->session->username : NULL;
+  write.status = status;
+  return write;
+}
+
+static void
+respond_write (KefuRequest     *request,
+               KefuWriteResult *result,
+               guint            status)
+{
+  if (result->replayed)
+    kefu_request_header (request, "Idempotent-Replayed", "true");
+  if (result->record)
+    {
+      g_autofree char *etag = g_strdup_printf ("\"%" G_GINT64_FORMAT "\"",
+                                               json_object_get_int_member_with_default (
+                                                 result->record, "version", 0));
+
+      kefu_request_header (request, "ETag", etag);
+      kefu_request_object (request, result->replayed ? (guint) result->status : status,
+                           result->record);
+    }
+  else
+    {
+      request->status = result->replayed ? (guint) result->status : status;
+    }
+}
+
+static JsonObject *
+decode_body (KefuRequest           *request,
+             const KefuRecordKind  *kind,
+             KefuRecordMode         mode)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *field = NULL;
+  gsize len;
+  const char *text = body_text (request, &len);
+  JsonObject *doc;
+
+  doc = kefu_record_decode (kind, text, len, mode, kefu_store_get_default_country (store_of (request)),
+                            &field, &error);
+  if (!doc)
+    kefu_request_gerror (request, error, field, NULL);
+  return doc;
+}
+
+/* --- generic record routes --------------------------------------------------------- */
+
+static void
+record_get (KefuRequest          *request,
+            const KefuRecordKind *kind)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) record = kefu_store_get (store_of (request), kind,
+                                                 kefu_request_param (request, 0), &error);
+
+  if (!record)
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+  {
+    g_autofree char *etag = g_strdup_printf ("\"%" G_GINT64_FORMAT "\"",
+                                             json_object_get_int_member (record, "version"));
+
+    kefu_request_header (request, "ETag", etag);
+  }
+  kefu_request_object (request, SOUP_STATUS_OK, record);
+}
+
+static void
+record_create (KefuRequest          *request,
+               const KefuRecordKind *kind)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) doc = decode_body (request, kind, KEFU_RECORD_CREATE);
+  KefuWriteResult result = { 0 };
+  KefuWrite write = write_for (request, SOUP_STATUS_CREATED);
+
+  if (!doc)
+    return;
+  if (!kefu_store_create (store_of (request), kind, doc, &write, &result, &error))
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+  respond_write (request, &result, SOUP_STATUS_CREATED);
+  kefu_write_result_clear (&result);
+}
+
+static void
+record_update (KefuRequest          *request,
+               const KefuRecordKind *kind,
+               gboolean              replace)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) doc = decode_body (request, kind,
+                                           replace ? KEFU_RECORD_CREATE : KEFU_RECORD_UPDATE);
+  g_autoptr(JsonObject) current = NULL;
+  KefuWriteResult result = { 0 };
+  KefuWrite write = write_for (request, SOUP_STATUS_OK);
+
+  if (!doc)
+    return;
+  if (!kefu_store_update (store_of (request), kind, kefu_request_param (request, 0), doc, replace,
+                          &write, &result, &current, &error))
+    {
+      kefu_request_gerror (request, error, NULL, current);
+      return;
+    }
+  respond_write (request, &result, SOUP_STATUS_OK);
+  kefu_write_result_clear (&result);
+}
+
+static void
+record_delete (KefuRequest          *request,
+               const KefuRecordKind *kind)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) current = NULL;
+  KefuWriteResult result = { 0 };
+  KefuWrite write = write_for (request, SOUP_STATUS_NO_CONTENT);
+
+  if (!kefu_store_delete (store_of (request), kind, kefu_request_param (request, 0), &write,
+                          &result, &current, &error))
+    {
+      kefu_request_gerror (request, error, NULL, current);
+      return;
+    }
+  respond_write (request, &result, SOUP_STATUS_NO_CONTENT);
+  kefu_write_result_clear (&result);
+}
+
+static void
+record_list (KefuRequest          *request,
+             const KefuRecordKind *kind,
+             const char * const   *filters)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) filter = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(JsonArray) items = NULL;
+  guint offset, limit;
+
+  if (!read_paging (request, &offset, &limit))
+    return;
+  if (request->query)
+    {
+      GHashTableIter iter;
+      gpointer key, value;
+
+      g_hash_table_iter_init (&iter, request->query);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        {
+          if (g_str_equal (key, "offset") || g_str_equal (key, "limit"))
+            continue;
+          if (!filters || !g_strv_contains (filters, key))
+            {
+              g_autofree char *known = filters ? g_strjoinv (", ", (char **) filters) : NULL;
+
+              kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
+                                  "Unknown query parameter “%s”; %s accepts offset, limit%s%s",
+                                  (char *) key, request->path, known ? ", " : "",
+                                  known ? known : "");
+              return;
+            }
+          g_hash_table_insert (filter, key, value);
+        }
+    }
+  items = kefu_store_list (store_of (request), kind, filter, offset, limit, &error);
+  if (!items)
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+  respond_page (request, items, offset, limit);
+}
+
+/* --- sessions ------------------------------------------------------------------------ */
+
+static void
+on_login (KefuRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(KefuSession) session = NULL;
+  g_autoptr(JsonObject) body = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *expires = NULL;
+  JsonObject *object;
+  const char *username, *password;
+  gsize len;
+  const char *text = body_text (request, &len);
+  guint retry_after = 0;
+
+  if (!text || !json_parser_load_from_data (parser, text, len, &error) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "malformed_json",
+                          "Send {\"username\": \"...\", \"password\": \"...\"}%s%s",
+                          error ? ": " : "", error ? error->message : "");
+      return;
+    }
+  object = json_node_get_object (json_parser_get_root (parser));
+  username = kefu_json_get_string (object, "username");
+  password = kefu_json_get_string (object, "password");
+  if (!username || !password)
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "missing_field",
+                          "Both “username” and “password” are needed, as strings");
+      return;
+    }
+  if (json_object_get_size (object) != 2)
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "unknown_field",
+                          "A login takes only “username” and “password”");
+      return;
+    }
+
+  token = kefu_auth_login (request->server->auth, username, password, request->client, &session,
+                           &retry_after, &error);
+  if (!token)
+    {
+      if (retry_after)
+        {
+          g_autofree char *seconds = g_strdup_printf ("%u", retry_after);
+
+          kefu_request_header (request, "Retry-After", seconds);
+        }
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+
+  body = json_object_new ();
+  expires = kefu_time_format_ms (session->expires_ms);
+  json_object_set_string_member (body, "token", token);
+  json_object_set_string_member (body, "expires", expires);
+  json_object_set_string_member (body, "role", session->role);
+  json_object_set_string_member (body, "username", session->username);
+  json_object_set_int_member (body, "agent_id", session->agent_id);
+  kefu_request_object (request, SOUP_STATUS_CREATED, body);
+}
+
+static void
+on_logout (KefuRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!kefu_auth_logout (request->server->auth, request->token, &error))
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+  request->status = SOUP_STATUS_NO_CONTENT;
+}
+
+static void
+on_session_get (KefuRequest *request)
+{
+  g_autoptr(JsonObject) body = json_object_new ();
+  g_autofree char *expires = kefu_time_format_ms (request->session->expires_ms);
+
+  json_object_set_string_member (body, "username", request->session->username);
+  json_object_set_string_member (body, "role", request->session->role);
+  json_object_set_int_member (body, "agent_id", request->session->agent_id);
+  json_object_set_string_member (body, "expires", expires);
+  kefu_request_object (request, SOUP_STATUS_OK, body);
+}
+
+/* --- customers ------------------------------------------------------------------------ */
+
+static void
+on_customers_list (KefuRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) items = NULL;
+  const char *phone = kefu_request_query (request, "phone");
+  const char *q = kefu_request_query (request, "q");
+  guint offset, limit;
+
+  if (!read_paging (request, &offset, &limit))
+    return;
+  if (request->query)
+    {
+      GHashTableIter iter;
+      gpointer key;
+
+      g_hash_table_iter_init (&iter, request->query);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        if (!g_strv_contains ((const char * const[]) { "phone", "q", "offset", "limit", NULL }, key))
+          {
+            kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
+                                "Unknown query parameter “%s”; customers accept phone, q, offset "
+                                "and limit", (char *) key);
+            return;
+          }
+    }
+  if (phone && q)
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
+                          "Give either phone (exact number) or q (search), not both");
+      return;
+    }
+
+  if (phone)
+    {
+      items = kefu_store_find_customers_by_phone (store_of (request), phone, &error);
+      if (!items && error && error->domain == KEFU_PHONE_NUMBER_ERROR)
+        {
+          kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_phone", "%s", error->message);
+          return;
+        }
+    }
+  else if (q)
+    {
+      g_autofree char *trimmed = g_strstrip (g_strdup (q));
+
+      if (!*trimmed)
+        {
+          kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
+                              "q is empty: type part of a name or a number");
+          return;
+        }
+      items = kefu_store_search_customers (store_of (request), q, offset, limit, &error);
+    }
+  else
+    {
+      items = kefu_store_list (store_of (request), &kefu_record_customer, NULL, offset, limit,
+                               &error);
+    }
+  if (!items)
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+  respond_page (request, items, offset, limit);
+}
+
+static void on_customer_get (KefuRequest *r) { record_get (r, &kefu_record_customer); }
+static void on_customer_create (KefuRequest *r) { record_create (r, &kefu_record_customer); }
+static void on_customer_put (KefuRequest *r) { record_update (r, &kefu_record_customer, TRUE); }
+static void on_customer_patch (KefuRequest *r) { record_update (r, &kefu_record_customer, FALSE); }
+static void on_customer_delete (KefuRequest *r) { record_delete (r, &kefu_record_customer); }
+
+static void
+on_customer_history (KefuRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) customer = NULL;
+  g_autoptr(JsonObject) body = json_object_new ();
+  g_autoptr(GHashTable) filter = g_hash_table_new (g_str_hash, g_str_equal);
+  const KefuRecordKind *kinds[] = { &kefu_record_call, &kefu_record_case, &kefu_record_fax,
+                                    &kefu_record_contact };
+
+  customer = kefu_store_get (store_of (request), &kefu_record_customer,
+                             kefu_request_param (request, 0), &error);
+  if (!customer)
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+  {
+    g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                           json_object_get_int_member (customer, "id"));
+
+    g_hash_table_insert (filter, (gpointer) "customer_id", id);
+    for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+      {
+        JsonArray *items = kefu_store_list (store_of (request), kinds[i], filter, 0, 200, &error);
+
+        if (!items)
+          {
+            kefu_request_gerror (request, error, NULL, NULL);
+            return;
+          }
+        json_object_set_array_member (body, kinds[i]->plural, items);
+      }
+  }
+  json_object_set_object_member (body, "customer", g_steal_pointer (&customer));
+  kefu_request_object (request, SOUP_STATUS_OK, body);
+}
+
+/* --- contacts, cases, calls, faxes, queues ---------------------------------------------- */
+
+static void on_contacts_list (KefuRequest *r)
+{
+  record_list (r, &kefu_record_contact, (const char * const[]) { "customer_id", NULL });
+}
+static void on_contact_get (KefuRequest *r) { record_get (r, &kefu_record_contact); }
+static void on_contact_create (KefuRequest *r) { record_create (r, &kefu_record_contact); }
+static void on_contact_put (KefuRequest *r) { record_update (r, &kefu_record_contact, TRUE); }
+static void on_contact_patch (KefuRequest *r) { record_update (r, &kefu_record_contact, FALSE); }
+static void on_contact_delete (KefuRequest *r) { record_delete (r, &kefu_record_contact); }
+
+static void on_cases_list (KefuRequest *r)
+{
+  record_list (r, &kefu_record_case, (const char * const[]) {
+    "customer_id", "call_id", "status", "assignee", "category", NULL });
+}
+static void on_case_get (KefuRequest *r) { record_get (r, &kefu_record_case); }
+static void on_case_create (KefuRequest *r) { record_create (r, &kefu_record_case); }
+static void on_case_put (KefuRequest *r) { record_update (r, &kefu_record_case, TRUE); }
+static void on_case_patch (KefuRequest *r) { record_update (r, &kefu_record_case, FALSE); }
+static void on_case_delete (KefuRequest *r) { record_delete (r, &kefu_record_case); }
+
+static void
+on_case_note_add (KefuRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) note = decode_body (request, &kefu_record_case_note, KEFU_RECORD_CREATE);
+  KefuWriteResult result = { 0 };
+  KefuWrite write = write_for (request, SOUP_STATUS_CREATED);
+
+  if (!note)
+    return;
+  if (!kefu_store_add_case_note (store_of (request), kefu_request_param (request, 0), note, &write,
+                                 &result, &error))
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+  respond_write (request, &result, SOUP_STATUS_CREATED);
+  kefu_write_result_clear (&result);
+}
+
+static void on_calls_list (KefuRequest *r)
+{
+  record_list (r, &kefu_record_call, (const char * const[]) {
+    "customer_id", "queue", "agent", "caller", NULL });
+}
+static void on_call_get (KefuRequest *r) { record_get (r, &kefu_record_call); }
+static void on_call_create (KefuRequest *r) { record_create (r, &kefu_record_call); }
+static void on_call_patch (KefuRequest *r) { record_update (r, &kefu_record_call, FALSE); }
+
+static void on_faxes_list (KefuRequest *r)
+{
+  record_list (r, &kefu_record_fax, (const char * const[]) { "customer_id", "call_id", NULL });
+}
+static void on_fax_get (KefuRequest *r) { record_get (r, &kefu_record_fax); }
+static void on_fax_create (KefuRequest *r) { record_create (r, &kefu_record_fax); }
+static void on_fax_patch (KefuRequest *r) { record_update (r, &kefu_record_fax, FALSE); }
+
+static const char * const fax_document_types[] = {
+  "image/tiff", "application/pdf", "image/png", "image/jpeg", NULL
+};
+
+static void
+on_fax_document_put (KefuRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *type = NULL;
+  KefuWriteResult result = { 0 };
+  KefuWrite write = write_for (request, SOUP_STATUS_OK);
+
+  if (request->content_type)
+    type = g_ascii_strdown (request->content_type, -1);
+  if (type && strchr (type, ';'))
+    *strchr (type, ';') = '\0';
+  if (!type || !g_strv_contains (fax_document_types, g_strstrip (type)))
+    {
+      kefu_request_error (request, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                          "A fax document is image/tiff, application/pdf, image/png or "
+                          "image/jpeg (got %s)", request->content_type ? request->content_type
+                                                                      : "no Content-Type");
+      return;
+    }
+  if (!request->body || g_bytes_get_size (request->body) == 0)
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "empty_document",
+                          "The document is empty");
+      return;
+    }
+  if (!kefu_store_put_fax_document (store_of (request), kefu_request_param (request, 0), type,
+                                    request->body, &write, &result, &error))
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+  respond_write (request, &result, SOUP_STATUS_OK);
+  kefu_write_result_clear (&result);
+}
+
+static void
+on_fax_document_get (KefuRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *type = NULL;
+  GBytes *data = kefu_store_get_fax_document (store_of (request), kefu_request_param (request, 0),
+                                              &type, &error);
+
+  if (!data)
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+  request->status = SOUP_STATUS_OK;
+  request->response_type = g_steal_pointer (&type);
+  request->response = data;
+}
+
+static void on_queues_list (KefuRequest *r) { record_list (r, &kefu_record_queue, NULL); }
+static void on_queue_create (KefuRequest *r) { record_create (r, &kefu_record_queue); }
+static void on_queue_put (KefuRequest *r) { record_update (r, &kefu_record_queue, TRUE); }
+static void on_queue_patch (KefuRequest *r) { record_update (r, &kefu_record_queue, FALSE); }
+static void on_queue_delete (KefuRequest *r) { record_delete (r, &kefu_record_queue); }
+static void on_queue_get (KefuRequest *r) { record_get (r, &kefu_record_queue); }
+
+/* {id} of a queue may be its number or its name. */
+static char *
+queue_name_for (KefuRequest *request)
+{
+  const char *id = kefu_request_param (request, 0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) queue = NULL;
+  guint64 number;
+
+  if (!g_ascii_string_to_unsigned (id, 10, 1, G_MAXINT64, &number, NULL))
+    return g_strdup (id);
+  queue = kefu_store_get (store_of (request), &kefu_record_queue, id, &error);
+  if (!queue)
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return NULL;
+    }
+  return g_strdup (json_object_get_string_member (queue, "name"));
+}
+
+static void
+on_queue_live (KefuRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = queue_name_for (request);
+  g_autoptr(JsonObject) live = NULL;
+
+  if (!name)
+    return;
+  live = kefu_report_queue_live (store_of (request), name, kefu_time_now_ms (),
+                                 request->server->tz, &request->server->config->metrics, &error);
+  if (!live)
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+  kefu_request_object (request, SOUP_STATUS_OK, live);
+}
+
+/* --- agents ------------------------------------------------------------------------------ */
+
+/* {id} of an agent may be its number, its username, or "me". */
+static char *
+agent_id_for (KefuRequest *request)
+{
+  const char *id = kefu_request_param (request, 0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) agent = NULL;
+  guint64 number;
+
+  if (g_str_equal (id, "me"))
+    return g_strdup_printf ("%" G_GINT64_FORMAT, request->session->agent_id);
+  if (g_ascii_string_to_unsigned (id, 10, 1, G_MAXINT64, &number, NULL))
+    return g_strdup (id);
+  agent = kefu_store_get_agent_by_name (store_of (request), id, NULL, &error);
+  if (!agent)
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return NULL;
+    }
+  return g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (agent, "id"));
+}
+
+static void on_agents_list (KefuRequest *r)
+{
+  record_list (r, &kefu_record_agent, (const char * const[]) { "role", NULL });
+}
+
+static void
+on_agent_get (KefuRequest *request)
+{
+  g_autofree char *id = agent_id_for (request);
+
+  if (!id)
+    return;
+  g_free (g_ptr_array_index (request->params, 0));
+  g_ptr_array_index (request->params, 0) = g_steal_pointer (&id);
+  record_get (request, &kefu_record_agent);
+}
+
+static void
+agent_write (KefuRequest *request,
+             gboolean     create,
+             gboolean     replace)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) doc = decode_body (request, &kefu_record_agent,
+                                           create || replace ? KEFU_RECORD_CREATE
+                                                             : KEFU_RECORD_UPDATE);
+  g_autoptr(JsonObject) current = NULL;
+  g_autofree char *hash = NULL;
+  g_autofree char *id = NULL;
+  KefuWriteResult result = { 0 };
+  KefuWrite write = write_for (request, create ? SOUP_STATUS_CREATED : SOUP_STATUS_OK);
+  const char *password;
+  gboolean ok;
+
+  if (!doc)
+    return;
+  password = kefu_json_get_string (doc, "password");
+  if (create && !password)
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "missing_field",
+                          "Field “password”: a new agent needs a password");
+      return;
+    }
+  if (password)
+    {
+      hash = kefu_auth_hash_password (request->server->auth, password, &error);
+      if (!hash)
+        {
+          kefu_request_gerror (request, error, "password", NULL);
+          return;
+        }
+      write.password_hash = hash;
+    }
+
+  if (create)
+    {
+      ok = kefu_store_create (store_of (request), &kefu_record_agent, doc, &write, &result, &error);
+    }
+  else
+    {
+      id = agent_id_for (request);
+      if (!id)
+        return;
+      ok = kefu_store_update (store_of (request), &kefu_record_agent, id, doc, replace, &write,
+                              &result, &current, &error);
+    }
+  if (!ok)
+    {
+      kefu_request_gerror (request, error, NULL, current);
+      return;
+    }
+  respond_write (request, &result, create ? SOUP_STATUS_CREATED : SOUP_STATUS_OK);
+  kefu_write_result_clear (&result);
+}
+
+static void on_agent_create (KefuRequest *r) { agent_write (r, TRUE, FALSE); }
+static void on_agent_put (KefuRequest *r) { agent_write (r, FALSE, TRUE); }
+static void on_agent_patch (KefuRequest *r) { agent_write (r, FALSE, FALSE); }
+
+static void
+on_agent_delete (KefuRequest *request)
+{
+  g_autofree char *id = agent_id_for (request);
+
+  if (!id)
+    return;
+  g_free (g_ptr_array_index (request->params, 0));
+  g_ptr_array_index (request->params, 0) = g_steal_pointer (&id);
+  record_delete (request, &kefu_record_agent);
+}
+
+/* States an agent picks at the desktop; the others (ringing, talking...)
+ * are the switch's to set through events. */
+static const char * const agent_settable_states[] = {
+  "available", "not_ready", "wrapup", "logged_out", NULL
+};
+
+static void
+on_agent_state (KefuRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(JsonObject) agent = NULL;
+  g_autoptr(JsonArray) events = json_array_new ();
+  g_autoptr(JsonArray) stored = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *settable = NULL;
+  JsonObject *body, *event, *data;
+  const char *state, *reason;
+  gsize len;
+  const char *text = body_text (request, &len);
+  KefuWrite write = write_for (request, SOUP_STATUS_OK);
+  gboolean replayed = FALSE;
+
+  id = agent_id_for (request);
+  if (!id)
+    return;
+  agent = kefu_store_get (store_of (request), &kefu_record_agent, id, &error);
+  if (!agent)
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+  if (!g_str_equal (json_object_get_string_member (agent, "username"), request->session->username) &&
+      !kefu_request_has_role (request, "supervisor"))
+    {
+      kefu_request_error (request, SOUP_STATUS_FORBIDDEN, "forbidden",
+                          "Only a supervisor may set another agent's state");
+      return;
+    }
+
+  if (!text || !json_parser_load_from_data (parser, text, len, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "malformed_json",
+                          "Send {\"state\": \"not_ready\", \"reason\": \"Lunch\"}");
+      return;
+    }
+  body = json_node_get_object (json_parser_get_root (parser));
+  state = kefu_json_get_string (body, "state");
+  reason = kefu_json_get_string (body, "reason");
+  settable = g_strjoinv (", ", (char **) agent_settable_states);
+  {
+    g_autoptr(GList) members = json_object_get_members (body);
+
+    for (GList *l = members; l; l = l->next)
+      if (!g_str_equal (l->data, "state") && !g_str_equal (l->data, "reason"))
+        {
+          kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "unknown_field",
+                              "Field “%s”: a state change has only state and reason",
+                              (char *) l->data);
+          return;
+        }
+  }
+  if (!state || !kefu_strv_contains_choice (agent_settable_states, state))
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "invalid_value",
+                          "Field “state”: must be one of %s", settable);
+      return;
+    }
+  if (g_str_equal (state, "not_ready"))
+    {
+      if (!reason || !g_strv_contains ((const char * const *) request->server->config->reason_codes,
+                                       reason))
+        {
+          g_autofree char *codes = g_strjoinv (", ", request->server->config->reason_codes);
+
+          kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "invalid_value",
+                              "Field “reason”: going Not ready needs one of the reason codes: %s",
+                              codes);
+          return;
+        }
+    }
+  else if (reason && json_object_has_member (body, "reason"))
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "invalid_value",
+                          "Field “reason”: only Not ready takes a reason");
+      return;
+    }
+
+  event = json_object_new ();
+  data = json_object_new ();
+  json_object_set_string_member (event, "type", "agent.state");
+  json_object_set_string_member (event, "agent", json_object_get_string_member (agent, "username"));
+  json_object_set_string_member (data, "state", state);
+  if (reason)
+    json_object_set_string_member (data, "reason", reason);
+  json_object_set_string_member (data, "by", request->session->username);
+  json_object_set_object_member (event, "data", data);
+  json_array_add_object_element (events, event);
+
+  stored = kefu_store_append_events (store_of (request), events, &write, &replayed, &error);
+  if (!stored)
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+  if (!replayed)
+    request->broadcast = json_array_ref (stored);
+  g_clear_pointer (&agent, json_object_unref);
+  agent = kefu_store_get (store_of (request), &kefu_record_agent, id, &error);
+  if (!agent)
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+  kefu_request_object (request, SOUP_STATUS_OK, agent);
+}
+
+static void
+on_reason_codes (KefuRequest *request)
+{
+  g_autoptr(JsonObject) body = json_object_new ();
+  JsonArray *codes = json_array_new ();
+
+  for (guint i = 0; request->server->config->reason_codes[i]; i++)
+    json_array_add_string_element (codes, request->server->config->reason_codes[i]);
+  json_object_set_array_member (body, "reason_codes", codes);
+  kefu_request_object (request, SOUP_STATUS_OK, body);
+}
+
+/* --- events and changes ----------------------------------------------------------------- */
+
+JsonArray *kefu_server_parse_events (KefuServer *self, const char *text, gsize len,
+                                     char **out_op_id, char **out_field, GError **error);
+
+JsonArray *
+kefu_server_parse_events (KefuServer  *self,
+                          const char  *text,
+                          gsize        len,
+                          char       **out_op_id,
+                          char       **out_field,
+                          GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(JsonArray) events = json_array_new ();
+  g_autoptr(GError) local_error = NULL;
+  JsonNode *root;
+  JsonArray *input = NULL;
+
+  if (!text || len == 0 || !json_parser_load_from_data (parser, text, len, &local_error))
+    {
+      g_set_error (error, KEFU_RECORD_ERROR, KEFU_RECORD_ERROR_SYNTAX, "Malformed JSON%s%s",
+                   local_error ? ": " : "", local_error ? local_error->message : "");
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (JSON_NODE_HOLDS_OBJECT (root) &&
+      json_object_has_member (json_node_get_object (root), "events"))
+    {
+      JsonObject *envelope = json_node_get_object (root);
+      JsonNode *list = json_object_get_member (envelope, "events");
+      g_autoptr(GList) members = json_object_get_members (envelope);
+
+      for (GList *l = members; l; l = l->next)
+        if (!g_str_equal (l->data, "events") && !g_str_equal (l->data, "op_id"))
+          {
+            g_set_error (error, KEFU_RECORD_ERROR, KEFU_RECORD_ERROR_UNKNOWN_FIELD,
+                         "Field “%s”: a batch has only events and op_id", (char *) l->data);
+            return NULL;
+          }
+      if (!JSON_NODE_HOLDS_ARRAY (list))
+        {
+          g_set_error (error, KEFU_RECORD_ERROR, KEFU_RECORD_ERROR_WRONG_TYPE,
+                       "Field “events”: expected a list of events");
+          return NULL;
+        }
+      input = json_node_get_array (list);
+      if (out_op_id && kefu_json_get_string (envelope, "op_id"))
+        *out_op_id = g_strdup (kefu_json_get_string (envelope, "op_id"));
+    }
+
+  if (input)
+    {
+      if (json_array_get_length (input) == 0 || json_array_get_length (input) > 10000)
+        {
+          g_set_error (error, KEFU_RECORD_ERROR, KEFU_RECORD_ERROR_INVALID_VALUE,
+                       "Field “events”: send 1 to 10000 events at a time");
+          return NULL;
+        }
+      for (guint i = 0; i < json_array_get_length (input); i++)
+        {
+          g_autoptr(GError) item_error = NULL;
+          JsonObject *event = kefu_record_validate (&kefu_record_event,
+                                                    json_array_get_element (input, i),
+                                                    KEFU_RECORD_CREATE, NULL, out_field,
+                                                    &item_error);
+
+          if (!event)
+            {
+              g_set_error (error, item_error->domain, item_error->code, "Event %u: %s", i,
+                           item_error->message);
+              return NULL;
+            }
+          json_array_add_object_element (events, event);
+        }
+    }
+  else
+    {
+      JsonObject *event = kefu_record_validate (&kefu_record_event, root, KEFU_RECORD_CREATE, NULL,
+                                                out_field, error);
+
+      if (!event)
+        return NULL;
+      json_array_add_object_element (events, event);
+    }
+  return g_steal_pointer (&events);
+}
+
+static void
+on_events_post (KefuRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) events = NULL;
+  g_autoptr(JsonArray) stored = NULL;
+  g_autoptr(JsonObject) body = json_object_new ();
+  g_autofree char *op_id = NULL;
+  g_autofree char *field = NULL;
+  gsize len;
+  const char *text = body_text (request, &len);
+  KefuWrite write = write_for (request, SOUP_STATUS_CREATED);
+  gboolean replayed = FALSE;
+
+  events = kefu_server_parse_events (request->server, text, len, &op_id, &field, &error);
+  if (!events)
+    {
+      kefu_request_gerror (request, error, field, NULL);
+      return;
+    }
+  if (!write.op_id)
+    write.op_id = op_id;
+  stored = kefu_store_append_events (store_of (request), events, &write, &replayed, &error);
+  if (!stored)
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+  if (replayed)
+    kefu_request_header (request, "Idempotent-Replayed", "true");
+  else
+    request->broadcast = json_array_ref (stored);
+  json_object_set_array_member (body, "events", g_steal_pointer (&stored));
+  kefu_request_object (request, SOUP_STATUS_CREATED, body);
+}
+
+static void
+on_events_list (KefuRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) events = NULL;
+  g_autoptr(JsonObject) body = json_object_new ();
+  guint64 since, limit;
+
+  if (!read_uint_query (request, "since", 0, G_MAXINT64, &since) ||
+      !read_uint_query (request, "limit", 500, 10000, &limit))
+    return;
+  events = kefu_store_list_events (store_of (request), (gint64) since, limit ? limit : 500, &error);
+  if (!events)
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+  json_object_set_int_member (body, "cursor",
+                              json_array_get_length (events)
+                              ? json_object_get_int_member (json_array_get_object_element (
+                                  events, json_array_get_length (events) - 1), "id")
+                              : (gint64) since);
+  json_object_set_array_member (body, "events", g_steal_pointer (&events));
+  kefu_request_object (request, SOUP_STATUS_OK, body);
+}
+
+static void
+on_changes (KefuRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) changes = NULL;
+  g_autoptr(JsonObject) body = json_object_new ();
+  guint64 since, limit;
+  gint64 cursor = 0;
+
+  if (!read_uint_query (request, "since", 0, G_MAXINT64, &since) ||
+      !read_uint_query (request, "limit", 500, 5000, &limit))
+    return;
+  changes = kefu_store_changes (store_of (request), (gint64) since, limit ? limit : 500, &cursor,
+                                &error);
+  if (!changes)
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+  json_object_set_int_member (body, "cursor", cursor);
+  json_object_set_boolean_member (body, "more", json_array_get_length (changes) == (limit ? limit : 500));
+  json_object_set_array_member (body, "changes", g_steal_pointer (&changes));
+  kefu_request_object (request, SOUP_STATUS_OK, body);
+}
+
+/* --- reports and staffing ---------------------------------------------------------------- */
+
+static gboolean
+read_time_query (KefuRequest *request,
+                 const char  *name,
+                 gboolean     end_of_day,
+                 gint64       fallback,
+                 gint64      *out)
+{
+  const char *text = kefu_request_query (request, name);
+
+  *out = fallback;
+  if (!text)
+    return TRUE;
+  if (!kefu_time_parse_ms (text, request->server->tz, out))
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
+                          "“%s” must be a date (2026-11-25) or an ISO 8601 time, not “%s”",
+                          name, text);
+      return FALSE;
+    }
+  /* "to=2026-11-30" means through the end of that day. */
+  if (end_of_day && strlen (text) == 10)
+    {
+      g_autoptr(GDateTime) day = g_date_time_new_from_unix_utc (*out / 1000);
+      g_autoptr(GDateTime) local = g_date_time_to_timezone (day, request->server->tz);
+      g_autoptr(GDateTime) next = g_date_time_add_days (local, 1);
+
+      *out = g_date_time_to_unix (next) * 1000;
+    }
+  return TRUE;
+}
+
+static void
+csv_field (GString    *out,
+           const char *text)
+{
+  /* Quote anything with a separator, a quote or a line break, and defuse
+   * cells a spreadsheet would run as a formula. */
+  gboolean quote = strpbrk (text, ",\"\r\n") != NULL;
+  gboolean formula = text[0] == '=' || text[0] == '+' || text[0] == '@' ||
+                     (text[0] == '-' && !g_ascii_isdigit (text[1]));
+
+  if (quote || formula)
+    {
+      g_string_append_c (out, '"');
+      if (formula)
+        g_string_append_c (out, '\'');
+      for (const char *p = text; *p; p++)
+        {
+          if (*p == '"')
+            g_string_append_c (out, '"');
+          g_string_append_c (out, *p);
+        }
+      g_string_append_c (out, '"');
+    }
+  else
+    {
+      g_string_append (out, text);
+    }
+}
+
+static void
+respond_report_csv (KefuRequest *request,
+                    JsonArray   *rows)
+{
+  static const char * const columns[] = {
+    "period", "queue", "agent", "offered", "answered", "abandoned", "short_abandoned", "other",
+    "answered_within", "service_level", "asa", "aht", "abandonment_rate", "occupancy",
+    "avg_talk", "avg_hold", "avg_wrapup", NULL
+  };
+  GString *out = g_string_new (NULL);
+  gboolean used[G_N_ELEMENTS (columns)] = { FALSE };
+  gboolean first = TRUE;
+
+  for (guint c = 0; columns[c]; c++)
+    {
+      used[c] = TRUE;
+      if ((g_str_equal (columns[c], "queue") || g_str_equal (columns[c], "agent")) &&
+          (json_array_get_length (rows) == 0 ||
+           !json_object_has_member (json_array_get_object_element (rows, 0), columns[c])))
+        used[c] = FALSE;
+      if (!used[c])
+        continue;
+      g_string_append_printf (out, "%s%s", first ? "" : ",", columns[c]);
+      first = FALSE;
+    }
+  g_string_append (out, "\r\n");
+
+  for (guint r = 0; r < json_array_get_length (rows); r++)
+    {
+      JsonObject *row = json_array_get_object_element (rows, r);
+
+      first = TRUE;
+      for (guint c = 0; columns[c]; c++)
+        {
+          JsonNode *node;
+
+          if (!used[c])
+            continue;
+          if (!first)
+            g_string_append_c (out, ',');
+          first = FALSE;
+          node = json_object_get_member (row, columns[c]);
+          if (!node || JSON_NODE_HOLDS_NULL (node))
+            continue;
+          if (json_node_get_value_type (node) == G_TYPE_STRING)
+            csv_field (out, json_node_get_string (node));
+          else if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
+            g_string_append_printf (out, "%.4f", json_node_get_double (node));
+          else
+            g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
+        }
+      g_string_append (out, "\r\n");
+    }
+
+  request->status = SOUP_STATUS_OK;
+  request->response_type = g_strdup ("text/csv; charset=utf-8");
+  kefu_request_header (request, "Content-Disposition", "attachment; filename=\"kefu-report.csv\"");
+  request->response = g_string_free_to_bytes (out);
+}
+
+static void
+on_report_calls (KefuRequest *request)
+{
+  static const char * const accepted[] = {
+    "from", "to", "interval", "by", "queue", "agent", "format", "sl_threshold_s",
+    "short_abandon_s", "sl_denominator", NULL
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) rows = NULL;
+  KefuReportQuery query = { 0 };
+  const char *format = kefu_request_query (request, "format");
+  const char *text;
+  gint64 now = kefu_time_now_ms ();
+
+  if (request->query)
+    {
+      GHashTableIter iter;
+      gpointer key;
+
+      g_hash_table_iter_init (&iter, request->query);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        if (!g_strv_contains (accepted, key))
+          {
+            g_autofree char *known = g_strjoinv (", ", (char **) accepted);
+
+            kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
+                                "Unknown report parameter “%s”; reports accept %s", (char *) key,
+                                known);
+            return;
+          }
+    }
+
+  query.metrics = request->server->config->metrics;
+  query.tz = request->server->tz;
+  query.interval = KEFU_REPORT_INTERVAL_DAY;
+  query.by = KEFU_REPORT_BY_NONE;
+  if (!read_time_query (request, "from", FALSE, now - 7 * 86400000LL, &query.from_ms) ||
+      !read_time_query (request, "to", TRUE, now, &query.to_ms))
+    return;
+  if ((text = kefu_request_query (request, "interval")) &&
+      !kefu_report_interval_from_string (text, &query.interval))
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
+                          "interval must be hour, day, month, year or total, not “%s”", text);
+      return;
+    }
+  if ((text = kefu_request_query (request, "by")) &&
+      !kefu_report_grouping_from_string (text, &query.by))
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
+                          "by must be none, queue or agent, not “%s”", text);
+      return;
+    }
+  if ((text = kefu_request_query (request, "sl_denominator")) &&
+      !kefu_sl_denominator_from_string (text, &query.metrics.denominator))
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
+                          "sl_denominator must be answered, answered+abandoned or offered-short");
+      return;
+    }
+  {
+    guint64 seconds;
+
+    if (!read_uint_query (request, "sl_threshold_s", (guint64) query.metrics.sl_threshold_s, 3600,
+                          &seconds))
+      return;
+    query.metrics.sl_threshold_s = seconds;
+    if (!read_uint_query (request, "short_abandon_s", (guint64) query.metrics.short_abandon_s, 600,
+                          &seconds))
+      return;
+    query.metrics.short_abandon_s = seconds;
+  }
+  if (format && !g_str_equal (format, "json") && !g_str_equal (format, "csv"))
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
+                          "format must be json or csv, not “%s”", format);
+      return;
+    }
+  query.queue = kefu_request_query (request, "queue");
+  query.agent = kefu_request_query (request, "agent");
+
+  rows = kefu_report_calls (store_of (request), &query, &error);
+  if (!rows)
+    {
+      if (error->domain == G_IO_ERROR)
+        kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query", "%s", error->message);
+      else
+        kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+
+  if (format && g_str_equal (format, "csv"))
+    {
+      respond_report_csv (request, rows);
+      return;
+    }
+  {
+    g_autoptr(JsonObject) body = json_object_new ();
+    g_autofree char *from = kefu_time_format_ms (query.from_ms);
+    g_autofree char *to = kefu_time_format_ms (query.to_ms);
+
+    json_object_set_string_member (body, "from", from);
+    json_object_set_string_member (body, "to", to);
+    json_object_set_string_member (body, "timezone", request->server->config->timezone);
+    json_object_set_string_member (body, "sl_denominator",
+                                   kefu_sl_denominator_to_string (query.metrics.denominator));
+    json_object_set_double_member (body, "sl_threshold_s", query.metrics.sl_threshold_s);
+    json_object_set_double_member (body, "short_abandon_s", query.metrics.short_abandon_s);
+    json_object_set_array_member (body, "rows", g_steal_pointer (&rows));
+    kefu_request_object (request, SOUP_STATUS_OK, body);
+  }
+}
+
+typedef struct {
+  double aht_s;
+  double interval_s;
+  double target_sl;
+  double target_s;
+} StaffingTarget;
+
+static JsonObject *
+staffing_row (const StaffingTarget *target,
+              double                calls)
+{
+  JsonObject *row = json_object_new ();
+  double traffic = kefu_erlang_traffic (calls, target->interval_s, target->aht_s);
+  guint agents = kefu_erlang_agents_needed (traffic, target->aht_s, target->target_sl,
+                                            target->target_s);
+
+  json_object_set_double_member (row, "calls", calls);
+  json_object_set_double_member (row, "traffic_erlangs", traffic);
+  json_object_set_int_member (row, "agents", agents);
+  if (agents > 0)
+    {
+      double asa = kefu_erlang_asa (agents, traffic, target->aht_s);
+
+      json_object_set_double_member (row, "p_wait", kefu_erlang_c (agents, traffic));
+      json_object_set_double_member (row, "service_level",
+                                     kefu_erlang_service_level (agents, traffic, target->aht_s,
+                                                                target->target_s));
+      if (isfinite (asa))
+        json_object_set_double_member (row, "asa_s", asa);
+      else
+        json_object_set_null_member (row, "asa_s");
+      json_object_set_double_member (row, "occupancy", kefu_erlang_occupancy (agents, traffic));
+    }
+  else
+    {
+      json_object_set_double_member (row, "p_wait", 0);
+      json_object_set_double_member (row, "service_level", 1);
+      json_object_set_double_member (row, "asa_s", 0);
+      json_object_set_null_member (row, "occupancy");
+    }
+  return row;
+}
+
+static gboolean
+check_target (KefuRequest    *request,
+              StaffingTarget *target)
+{
+  if (!(target->aht_s > 0 && target->aht_s <= 86400))
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "invalid_value",
+                          "aht_s (average handle time in seconds) must be above 0");
+      return FALSE;
+    }
+  if (!(target->interval_s >= 60 && target->interval_s <= 86400))
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "invalid_value",
+                          "interval_s must be from 60 to 86400 seconds");
+      return FALSE;
+    }
+  if (!(target->target_sl > 0 && target->target_sl < 1))
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "invalid_value",
+                          "target_sl is a fraction above 0 and below 1 (0.8 for 80 %%)");
+      return FALSE;
+    }
+  if (!(target->target_s >= 0 && target->target_s <= 3600))
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "invalid_value",
+                          "target_s (answered within, seconds) must be from 0 to 3600");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+read_double_query (KefuRequest *request,
+                   const char  *name,
+                   double       fallback,
+                   gboolean     required,
+                   double      *out)
+{
+  const char *text = kefu_request_query (request, name);
+  char *end = NULL;
+
+  *out = fallback;
+  if (!text)
+    {
+      if (required)
+        {
+          kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "missing_field",
+                              "“%s” is needed", name);
+          return FALSE;
+        }
+      return TRUE;
+    }
+  *out = g_ascii_strtod (text, &end);
+  if (!*text || *end || !isfinite (*out) || *out < 0)
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
+                          "“%s” must be a number of 0 or more, not “%s”", name, text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+on_staffing_get (KefuRequest *request)
+{
+  StaffingTarget target;
+  double calls;
+
+  if (!read_double_query (request, "calls", 0, TRUE, &calls) ||
+      !read_double_query (request, "aht_s", 0, TRUE, &target.aht_s) ||
+      !read_double_query (request, "interval_s", 1800, FALSE, &target.interval_s) ||
+      !read_double_query (request, "target_sl", 0.8, FALSE, &target.target_sl) ||
+      !read_double_query (request, "target_s", 20, FALSE, &target.target_s) ||
+      !check_target (request, &target))
+    return;
+  if (calls > 1e7)
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "invalid_value",
+                          "calls is more than any contact centre takes in one interval");
+      return;
+    }
+  {
+    g_autoptr(JsonObject) row = staffing_row (&target, calls);
+
+    json_object_set_double_member (row, "aht_s", target.aht_s);
+    json_object_set_double_member (row, "interval_s", target.interval_s);
+    json_object_set_double_member (row, "target_sl", target.target_sl);
+    json_object_set_double_member (row, "target_s", target.target_s);
+    kefu_request_object (request, SOUP_STATUS_OK, row);
+  }
+}
+
+static void
+on_staffing_post (KefuRequest *request)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) body = json_object_new ();
+  g_autoptr(GList) members = NULL;
+  JsonArray *intervals;
+  JsonObject *input;
+  JsonNode *calls;
+  StaffingTarget target;
+  gsize len;
+  const char *text = body_text (request, &len);
+
+  if (!text || !json_parser_load_from_data (parser, text, len, &error) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "malformed_json",
+                          "Send {\"calls\": [360, 420, ...], \"aht_s\": 240, \"interval_s\": 1800, "
+                          "\"target_sl\": 0.8, \"target_s\": 20}");
+      return;
+    }
+  input = json_node_get_object (json_parser_get_root (parser));
+  members = json_object_get_members (input);
+  for (GList *l = members; l; l = l->next)
+    if (!g_strv_contains ((const char * const[]) { "calls", "aht_s", "interval_s", "target_sl",
+                                                    "target_s", NULL }, l->data))
+      {
+        kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "unknown_field",
+                            "Field “%s”: staffing takes calls, aht_s, interval_s, target_sl, "
+                            "target_s", (char *) l->data);
+        return;
+      }
+  target.aht_s = kefu_json_get_double (input, "aht_s", 0);
+  target.interval_s = kefu_json_get_double (input, "interval_s", 1800);
+  target.target_sl = kefu_json_get_double (input, "target_sl", 0.8);
+  target.target_s = kefu_json_get_double (input, "target_s", 20);
+  if (!check_target (request, &target))
+    return;
+  calls = json_object_get_member (input, "calls");
+  if (!calls || !JSON_NODE_HOLDS_ARRAY (calls) || json_array_get_length (json_node_get_array (calls)) == 0 ||
+      json_array_get_length (json_node_get_array (calls)) > 10000)
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "wrong_type",
+                          "Field “calls”: expected a list of 1 to 10000 call counts, one per "
+                          "interval");
+      return;
+    }
+  intervals = json_array_new ();
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (calls)); i++)
+    {
+      JsonNode *n = json_array_get_element (json_node_get_array (calls), i);
+      double value;
+
+      if (!JSON_NODE_HOLDS_VALUE (n) || (json_node_get_value_type (n) != G_TYPE_INT64 &&
+                                         json_node_get_value_type (n) != G_TYPE_DOUBLE) ||
+          (value = json_node_get_double (n)) < 0 || value > 1e7)
+        {
+          json_array_unref (intervals);
+          kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "wrong_type",
+                              "Field “calls[%u]”: expected a number of calls from 0 to 10000000", i);
+          return;
+        }
+      json_array_add_object_element (intervals, staffing_row (&target, value));
+    }
+  json_object_set_array_member (body, "intervals", intervals);
+  kefu_request_object (request, SOUP_STATUS_OK, body);
+}
+
+/* --- service routes ------------------------------------------------------------------------ */
+
+static void
+on_openapi (KefuRequest *request)
+{
+  g_autoptr(JsonNode) node = kefu_server_build_openapi ();
+
+  kefu_request_json (request, SOUP_STATUS_OK, node);
+}
+
+static void
+on_healthz (KefuRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) body = json_object_new ();
+  gint64 version = kefu_store_schema_version (store_of (request), &error);
+
+  json_object_set_string_member (body, "status", version >= 0 ? "ok" : "store_unavailable");
+  json_object_set_int_member (body, "schema_version", version);
+  json_object_set_string_member (body, "version", PACKAGE_VERSION);
+  if (error)
+    json_object_set_string_member (body, "error", error->message);
+  kefu_request_object (request, version >= 0 ? SOUP_STATUS_OK : SOUP_STATUS_SERVICE_UNAVAILABLE,
+                       body);
+}
+
+static void
+on_metrics (KefuRequest *request)
+{
+  KefuServer *self = request->server;
+  gint64 customers = kefu_store_count (self->store, &kefu_record_customer, NULL);
+  gint64 events = kefu_store_count (self->store, &kefu_record_event, NULL);
+  char *text = kefu_server_stats_render (self->stats, kefu_event_hub_n_clients (self->hub),
+                                         customers, events);
+
+  request->status = SOUP_STATUS_OK;
+  request->response_type = g_strdup ("text/plain; version=0.0.4; charset=utf-8");
+  request->response = g_bytes_new_take (text, strlen (text));
+}
+
+static void
+on_event_stream_plain (KefuRequest *request)
+{
+  kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "websocket_required",
+                      "/v1/events/stream is a WebSocket; connect with an Upgrade: websocket "
+                      "request (the token as Authorization: Bearer or ?token=)");
+}
+
+#define C &kefu_record_customer
+#define R(m, p, role, flags, fn, summary, kind, q) { m, p, role, flags, fn, summary, kind, q }
+
+const KefuRoute kefu_routes[] = {
+  R ("POST",   "/v1/sessions", NULL, KEFU_ROUTE_PUBLIC, on_login,
+     "Log in: {username, password} -> {token, expires, role}", NULL, NULL),
+  R ("GET",    "/v1/sessions/current", "agent", KEFU_ROUTE_SERVICE, on_session_get,
+     "Who the token belongs to", NULL, NULL),
+  R ("DELETE", "/v1/sessions/current", "agent", KEFU_ROUTE_SERVICE, on_logout,
+     "Log out (ends the token)", NULL, NULL),
+
+  R ("GET",    "/v1/customers", "agent", KEFU_ROUTE_SERVICE, on_customers_list,
+     "List customers; phone= exact number lookup, q= name or number prefix", NULL,
+     "phone,q,offset,limit"),
+  R ("POST",   "/v1/customers", "agent", 0, on_customer_create, "Create a customer", C, NULL),
+  R ("GET",    "/v1/customers/{id}", "agent", KEFU_ROUTE_SERVICE, on_customer_get,
+     "One customer", NULL, NULL),
+  R ("PUT",    "/v1/customers/{id}", "agent", 0, on_customer_put,
+     "Replace a customer (If-Match: version)", C, NULL),
+  R ("PATCH",  "/v1/customers/{id}", "agent", 0, on_customer_patch,
+     "Change some fields of a customer (If-Match: version)", C, NULL),
+  R ("DELETE", "/v1/customers/{id}", "supervisor", 0, on_customer_delete,
+     "Delete a customer", NULL, NULL),
+  R ("GET",    "/v1/customers/{id}/history", "agent", 0, on_customer_history,
+     "A customer with their calls, cases, faxes and contacts", NULL, NULL),
+
+  R ("GET",    "/v1/contacts", "agent", 0, on_contacts_list, "List contacts", NULL,
+     "customer_id,offset,limit"),
+  R ("POST",   "/v1/contacts", "agent", 0, on_contact_create, "Create a contact",
+     &kefu_record_contact, NULL),
+  R ("GET",    "/v1/contacts/{id}", "agent", 0, on_contact_get, "One contact", NULL, NULL),
+  R ("PUT",    "/v1/contacts/{id}", "agent", 0, on_contact_put, "Replace a contact",
+     &kefu_record_contact, NULL),
+  R ("PATCH",  "/v1/contacts/{id}", "agent", 0, on_contact_patch, "Change a contact",
+     &kefu_record_contact, NULL),
+  R ("DELETE", "/v1/contacts/{id}", "agent", 0, on_contact_delete, "Delete a contact", NULL, NULL),
+
+  R ("GET",    "/v1/cases", "agent", 0, on_cases_list, "List cases", NULL,
+     "customer_id,call_id,status,assignee,category,offset,limit"),
+  R ("POST",   "/v1/cases", "agent", 0, on_case_create, "Open a case", &kefu_record_case, NULL),
+  R ("GET",    "/v1/cases/{id}", "agent", 0, on_case_get, "One case with its notes", NULL, NULL),
+  R ("PUT",    "/v1/cases/{id}", "agent", 0, on_case_put, "Replace a case", &kefu_record_case,
+     NULL),
+  R ("PATCH",  "/v1/cases/{id}", "agent", 0, on_case_patch, "Change a case", &kefu_record_case,
+     NULL),
+  R ("DELETE", "/v1/cases/{id}", "supervisor", 0, on_case_delete, "Delete a case", NULL, NULL),
+  R ("POST",   "/v1/cases/{id}/notes", "agent", 0, on_case_note_add, "Add a note to a case",
+     &kefu_record_case_note, NULL),
+
+  R ("GET",    "/v1/calls", "agent", KEFU_ROUTE_SERVICE, on_calls_list, "List call records",
+     NULL, "customer_id,queue,agent,caller,offset,limit"),
+  R ("POST",   "/v1/calls", "admin", KEFU_ROUTE_SERVICE, on_call_create,
+     "Write a call record (the switch)", &kefu_record_call, NULL),
+  R ("GET",    "/v1/calls/{id}", "agent", KEFU_ROUTE_SERVICE, on_call_get, "One call record",
+     NULL, NULL),
+  R ("PATCH",  "/v1/calls/{id}", "admin", KEFU_ROUTE_SERVICE, on_call_patch,
+     "Complete a call record (the switch)", &kefu_record_call, NULL),
+
+  R ("GET",    "/v1/faxes", "agent", KEFU_ROUTE_SERVICE, on_faxes_list, "List faxes", NULL,
+     "customer_id,call_id,offset,limit"),
+  R ("POST",   "/v1/faxes", "agent", KEFU_ROUTE_SERVICE, on_fax_create, "Record a fax",
+     &kefu_record_fax, NULL),
+  R ("GET",    "/v1/faxes/{id}", "agent", KEFU_ROUTE_SERVICE, on_fax_get, "One fax", NULL, NULL),
+  R ("PATCH",  "/v1/faxes/{id}", "agent", KEFU_ROUTE_SERVICE, on_fax_patch,
+     "Change a fax (status, pages)", &kefu_record_fax, NULL),
+  R ("PUT",    "/v1/faxes/{id}/document", "agent", KEFU_ROUTE_SERVICE | KEFU_ROUTE_RAW,
+     on_fax_document_put, "Upload the fax document (TIFF, PDF, PNG, JPEG)", NULL, NULL),
+  R ("GET",    "/v1/faxes/{id}/document", "agent", KEFU_ROUTE_SERVICE, on_fax_document_get,
+     "Download the fax document", NULL, NULL),
+
+  R ("GET",    "/v1/agents", "agent", KEFU_ROUTE_SERVICE, on_agents_list, "List agents", NULL,
+     "role,offset,limit"),
+  R ("POST",   "/v1/agents", "admin", 0, on_agent_create, "Create an agent or user",
+     &kefu_record_agent, NULL),
+  R ("GET",    "/v1/agents/{id}", "agent", KEFU_ROUTE_SERVICE, on_agent_get,
+     "One agent ({id}: number, username or me)", NULL, NULL),
+  R ("PUT",    "/v1/agents/{id}", "admin", 0, on_agent_put, "Replace an agent",
+     &kefu_record_agent, NULL),
+  R ("PATCH",  "/v1/agents/{id}", "admin", 0, on_agent_patch,
+     "Change an agent (role, skills, password)", &kefu_record_agent, NULL),
+  R ("DELETE", "/v1/agents/{id}", "admin", 0, on_agent_delete, "Remove an agent", NULL, NULL),
+  R ("PUT",    "/v1/agents/{id}/state", "agent", 0, on_agent_state,
+     "Set an agent's state: {state, reason}", NULL, NULL),
+  R ("GET",    "/v1/reason-codes", "agent", KEFU_ROUTE_SERVICE, on_reason_codes,
+     "The Not ready reason codes", NULL, NULL),
+
+  R ("GET",    "/v1/queues", "agent", KEFU_ROUTE_SERVICE, on_queues_list, "List queues", NULL,
+     "offset,limit"),
+  R ("POST",   "/v1/queues", "admin", 0, on_queue_create, "Create a queue", &kefu_record_queue,
+     NULL),
+  R ("GET",    "/v1/queues/{id}", "agent", KEFU_ROUTE_SERVICE, on_queue_get, "One queue", NULL,
+     NULL),
+  R ("PUT",    "/v1/queues/{id}", "admin", 0, on_queue_put, "Replace a queue",
+     &kefu_record_queue, NULL),
+  R ("PATCH",  "/v1/queues/{id}", "admin", 0, on_queue_patch, "Change a queue",
+     &kefu_record_queue, NULL),
+  R ("DELETE", "/v1/queues/{id}", "admin", 0, on_queue_delete, "Delete a queue", NULL, NULL),
+  R ("GET",    "/v1/queues/{id}/live", "supervisor", 0, on_queue_live,
+     "Live snapshot: waiting, longest wait, agents by state, today's figures", NULL, NULL),
+
+  R ("GET",    "/v1/reports/calls", "teamlead", 0, on_report_calls,
+     "Call report: volume, service level, ASA, AHT, abandonment, occupancy", NULL,
+     "from,to,interval,by,queue,agent,format,sl_threshold_s,short_abandon_s,sl_denominator"),
+  R ("GET",    "/v1/staffing", "teamlead", 0, on_staffing_get,
+     "Agents needed (Erlang C) for calls per interval", NULL,
+     "calls,aht_s,interval_s,target_sl,target_s"),
+  R ("POST",   "/v1/staffing", "teamlead", 0, on_staffing_post,
+     "Agents needed for a day of intervals", NULL, NULL),
+
+  R ("GET",    "/v1/changes", "agent", 0, on_changes,
+     "Sync feed: every change after cursor `since`, in order", NULL, "since,limit"),
+  R ("GET",    "/v1/events", "supervisor", KEFU_ROUTE_SERVICE, on_events_list,
+     "The event log after id `since`", NULL, "since,limit"),
+  R ("POST",   "/v1/events", "admin", KEFU_ROUTE_SERVICE, on_events_post,
+     "Publish events (one, or {events: [...], op_id})", &kefu_record_event, NULL),
+  R ("GET",    "/v1/events/stream", "agent", KEFU_ROUTE_SERVICE, on_event_stream_plain,
+     "WebSocket: receive every event; the switch publishes here", NULL, "token"),
+
+  R ("GET",    "/v1/openapi.json", NULL, KEFU_ROUTE_PUBLIC, on_openapi,
+     "This description", NULL, NULL),
+  R ("GET",    "/metrics", NULL, KEFU_ROUTE_PUBLIC, on_metrics, "Prometheus metrics", NULL, NULL),
+  R ("GET",    "/healthz", NULL, KEFU_ROUTE_PUBLIC, on_healthz, "Health check", NULL, NULL),
+};
+
+const guint kefu_n_routes = G_N_ELEMENTS (kefu_routes);
