@@ -41,6 +41,7 @@ typedef struct {
   char     *password;
   int       customers;
   int       days;
+  int       calls_per_day;
   int       seed;
 } Options;
 
@@ -304,7 +305,7 @@ command_demo_data (KefuServerConfig *config,
   KefuDemoDataOptions demo = {
     .n_customers = options->customers > 0 ? (guint) options->customers : 2000,
     .days = options->days > 0 ? (guint) options->days : 90,
-    .calls_per_day = 400,
+    .calls_per_day = options->calls_per_day > 0 ? (guint) options->calls_per_day : 400,
     .seed = options->seed > 0 ? (guint32) options->seed : 20261125,
   };
 
@@ -363,6 +364,8 @@ main (int   argc,
     { "customers", 0, 0, G_OPTION_ARG_INT, &options.customers,
       "demo-data: how many customers (2000)", "N" },
     { "days", 0, 0, G_OPTION_ARG_INT, &options.days, "demo-data: days of history (90)", "N" },
+    { "calls-per-day", 0, 0, G_OPTION_ARG_INT, &options.calls_per_day,
+      "demo-data: calls a day on average (400)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &options.seed, "demo-data: random seed", "N" },
     { NULL }
   };
