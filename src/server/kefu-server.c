@@ -647,7 +647,28 @@ on_early_request (SoupServer        *server,
   KefuSession *session;
 
   if (!g_str_equal (path, "/v1/events/stream"))
-    return;
+    {
+      goffset length = soup_message_headers_get_content_length (headers);
+      gsize limit = g_str_has_suffix (path, "/document") ? self->config->max_document_bytes
+                                                        : self->config->max_body_bytes;
+
+      /* Refuse an over-large body before reading it, not after. */
+      if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+          length > (goffset) limit)
+        {
+          g_autofree char *message = g_strdup_printf ("The request body is %" G_GOFFSET_FORMAT
+                                                      " bytes; at most %zu are accepted here",
+                                                      length, limit);
+          g_autofree char *body = publish_error ("too_large", message);
+
+          soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+          soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body,
+                                            strlen (body));
+          soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                        "Connection", "close");
+        }
+      return;
+    }
 
   if (authorization && g_ascii_strncasecmp (authorization, "Bearer ", 7) == 0)
     token = g_strstrip (g_strdup (authorization + 7));
@@ -722,6 +743,9 @@ kefu_server_new (KefuServerConfig  *config,
   self->publish_id = g_signal_connect (self->hub, "publish", G_CALLBACK (on_publish), self);
   self->soup = soup_server_new ("server-header", "kefu-server/" PACKAGE_VERSION " ", NULL);
 
+  /* libsoup keeps early handlers per path: the stream's own path needs its
+   * own registration besides the catch-all. */
+  soup_server_add_early_handler (self->soup, NULL, on_early_request, self, NULL);
   soup_server_add_early_handler (self->soup, "/v1/events/stream", on_early_request, self, NULL);
   soup_server_add_websocket_handler (self->soup, "/v1/events/stream", NULL, NULL, on_websocket,
                                      self, NULL);
