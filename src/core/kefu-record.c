@@ -696,8 +696,7 @@ kefu_record_decode (const KefuRecordKind  *kind,
                     char                 **out_field,
                     GError               **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr(JsonNode) root = NULL;
 
   if (!json || length == 0 || (length < 0 && !*json))
     {
@@ -705,14 +704,10 @@ kefu_record_decode (const KefuRecordKind  *kind,
                    "The request has no body; a %s as a JSON object was expected", kind->name);
       return NULL;
     }
-  if (!json_parser_load_from_data (parser, json, length, &local_error))
-    {
-      g_set_error (error, KEFU_RECORD_ERROR, KEFU_RECORD_ERROR_SYNTAX,
-                   "Malformed JSON: %s", local_error->message);
-      return NULL;
-    }
-  return kefu_record_validate (kind, json_parser_get_root (parser), mode, default_country,
-                               out_field, error);
+  root = kefu_json_parse_strict (json, length, error);
+  if (!root)
+    return NULL;
+  return kefu_record_validate (kind, root, mode, default_country, out_field, error);
 }
 
 char *
@@ -761,4 +756,274 @@ kefu_json_get_double (JsonObject *object,
   if (node && node_is (node, G_TYPE_DOUBLE))
     return json_node_get_double (node);
   return fallback;
+}
+
+/* --- strict JSON ---------------------------------------------------------------- */
+
+/* json-glib is lenient (single quotes, leading zeros, a second document
+ * after the first): what it forgives, a client's bug would slip through
+ * and half a request would be stored.  This scanner holds a body to RFC
+ * 8259 first, and bounds nesting so a hostile body cannot exhaust the
+ * stack. */
+#define MAX_JSON_DEPTH 64
+
+typedef struct {
+  const char *p;
+  const char *end;
+  const char *problem;
+} JsonScan;
+
+static void
+scan_ws (JsonScan *scan)
+{
+  while (scan->p < scan->end &&
+         (*scan->p == ' ' || *scan->p == '\t' || *scan->p == '\n' || *scan->p == '\r'))
+    scan->p++;
+}
+
+static gboolean
+scan_literal (JsonScan   *scan,
+              const char *word)
+{
+  gsize n = strlen (word);
+
+  if ((gsize) (scan->end - scan->p) < n || memcmp (scan->p, word, n) != 0)
+    {
+      scan->problem = "unexpected character";
+      return FALSE;
+    }
+  scan->p += n;
+  return TRUE;
+}
+
+static gboolean
+scan_string (JsonScan *scan)
+{
+  scan->p++;   /* the opening quote */
+  while (scan->p < scan->end)
+    {
+      guchar c = (guchar) *scan->p;
+
+      if (c == '"')
+        {
+          scan->p++;
+          return TRUE;
+        }
+      if (c < 0x20)
+        {
+          scan->problem = "a control character inside a string";
+          return FALSE;
+        }
+      if (c == '\\')
+        {
+          scan->p++;
+          if (scan->p >= scan->end || !strchr ("\"\\/bfnrtu", *scan->p))
+            {
+              scan->problem = "a bad escape inside a string";
+              return FALSE;
+            }
+          if (*scan->p == 'u')
+            {
+              for (int i = 1; i <= 4; i++)
+                if (scan->p + i >= scan->end || !g_ascii_isxdigit (scan->p[i]))
+                  {
+                    scan->problem = "a bad \\u escape inside a string";
+                    return FALSE;
+                  }
+              scan->p += 4;
+            }
+        }
+      scan->p++;
+    }
+  scan->problem = "a string that never ends";
+  return FALSE;
+}
+
+static gboolean
+scan_number (JsonScan *scan)
+{
+  const char *start = scan->p;
+
+  if (scan->p < scan->end && *scan->p == '-')
+    scan->p++;
+  if (scan->p < scan->end && *scan->p == '0')
+    scan->p++;
+  else if (scan->p < scan->end && *scan->p >= '1' && *scan->p <= '9')
+    while (scan->p < scan->end && g_ascii_isdigit (*scan->p))
+      scan->p++;
+  else
+    goto bad;
+  if (scan->p < scan->end && *scan->p == '.')
+    {
+      scan->p++;
+      if (scan->p >= scan->end || !g_ascii_isdigit (*scan->p))
+        goto bad;
+      while (scan->p < scan->end && g_ascii_isdigit (*scan->p))
+        scan->p++;
+    }
+  if (scan->p < scan->end && (*scan->p == 'e' || *scan->p == 'E'))
+    {
+      scan->p++;
+      if (scan->p < scan->end && (*scan->p == '+' || *scan->p == '-'))
+        scan->p++;
+      if (scan->p >= scan->end || !g_ascii_isdigit (*scan->p))
+        goto bad;
+      while (scan->p < scan->end && g_ascii_isdigit (*scan->p))
+        scan->p++;
+    }
+  /* "012" is not a number JSON allows. */
+  if (scan->p < scan->end && g_ascii_isdigit (*scan->p))
+    goto bad;
+  return TRUE;
+
+bad:
+  scan->p = start;
+  scan->problem = "a malformed number";
+  return FALSE;
+}
+
+static gboolean
+scan_value (JsonScan *scan,
+            guint     depth)
+{
+  scan_ws (scan);
+  if (scan->p >= scan->end)
+    {
+      scan->problem = "the body ends too early";
+      return FALSE;
+    }
+  if (depth > MAX_JSON_DEPTH)
+    {
+      scan->problem = "nesting deeper than 64 levels";
+      return FALSE;
+    }
+  switch (*scan->p)
+    {
+    case '{':
+      scan->p++;
+      scan_ws (scan);
+      if (scan->p < scan->end && *scan->p == '}')
+        {
+          scan->p++;
+          return TRUE;
+        }
+      for (;;)
+        {
+          scan_ws (scan);
+          if (scan->p >= scan->end || *scan->p != '"')
+            {
+              scan->problem = "a member name that is not a double-quoted string";
+              return FALSE;
+            }
+          if (!scan_string (scan))
+            return FALSE;
+          scan_ws (scan);
+          if (scan->p >= scan->end || *scan->p != ':')
+            {
+              scan->problem = "a missing “:” after a member name";
+              return FALSE;
+            }
+          scan->p++;
+          if (!scan_value (scan, depth + 1))
+            return FALSE;
+          scan_ws (scan);
+          if (scan->p < scan->end && *scan->p == ',')
+            {
+              scan->p++;
+              continue;
+            }
+          if (scan->p < scan->end && *scan->p == '}')
+            {
+              scan->p++;
+              return TRUE;
+            }
+          scan->problem = "a missing “,” or “}” in an object";
+          return FALSE;
+        }
+    case '[':
+      scan->p++;
+      scan_ws (scan);
+      if (scan->p < scan->end && *scan->p == ']')
+        {
+          scan->p++;
+          return TRUE;
+        }
+      for (;;)
+        {
+          if (!scan_value (scan, depth + 1))
+            return FALSE;
+          scan_ws (scan);
+          if (scan->p < scan->end && *scan->p == ',')
+            {
+              scan->p++;
+              continue;
+            }
+          if (scan->p < scan->end && *scan->p == ']')
+            {
+              scan->p++;
+              return TRUE;
+            }
+          scan->problem = "a missing “,” or “]” in a list";
+          return FALSE;
+        }
+    case '"':
+      return scan_string (scan);
+    case 't':
+      return scan_literal (scan, "true");
+    case 'f':
+      return scan_literal (scan, "false");
+    case 'n':
+      return scan_literal (scan, "null");
+    default:
+      return scan_number (scan);
+    }
+}
+
+JsonNode *
+kefu_json_parse_strict (const char  *text,
+                        gssize       length,
+                        GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) local_error = NULL;
+  JsonScan scan;
+  gsize len;
+
+  if (!text)
+    {
+      g_set_error_literal (error, KEFU_RECORD_ERROR, KEFU_RECORD_ERROR_SYNTAX,
+                           "Malformed JSON: the body is empty");
+      return NULL;
+    }
+  len = length < 0 ? strlen (text) : (gsize) length;
+  if (!g_utf8_validate (text, len, NULL))
+    {
+      g_set_error_literal (error, KEFU_RECORD_ERROR, KEFU_RECORD_ERROR_SYNTAX,
+                           "Malformed JSON: the body is not valid UTF-8");
+      return NULL;
+    }
+
+  scan = (JsonScan) { text, text + len, NULL };
+  if (scan_value (&scan, 0))
+    {
+      scan_ws (&scan);
+      if (scan.p < scan.end)
+        scan.problem = "more after the end of the JSON value";
+    }
+  if (scan.problem)
+    {
+      g_set_error (error, KEFU_RECORD_ERROR, KEFU_RECORD_ERROR_SYNTAX,
+                   "Malformed JSON: %s at byte %" G_GSIZE_FORMAT, scan.problem,
+                   (gsize) (scan.p - text));
+      return NULL;
+    }
+
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, text, len, &local_error))
+    {
+      g_set_error (error, KEFU_RECORD_ERROR, KEFU_RECORD_ERROR_SYNTAX, "Malformed JSON: %s",
+                   local_error->message);
+      return NULL;
+    }
+  return json_node_copy (json_parser_get_root (parser));
 }

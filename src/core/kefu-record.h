@@ -107,6 +107,11 @@ JsonObject *kefu_record_validate (const KefuRecordKind  *kind,
                                   char                 **out_field,
                                   GError               **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* Parses exactly one RFC 8259 JSON value (nothing before or after it,
+ * nesting at most 64 deep); KEFU_RECORD_ERROR_SYNTAX otherwise. */
+JsonNode   *kefu_json_parse_strict (const char *text, gssize length,
+                                    GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
 char       *kefu_record_encode   (JsonObject *object) G_GNUC_WARN_UNUSED_RESULT;
 
 /* JsonObject convenience: NULL / default when absent or null. */

@@ -510,12 +510,15 @@ column_values (const EntitySpec *spec,
   return n;
 }
 
+/* record: the record as it now is; NULL for a delete, which then names
+ * the version the record had when it went (the tombstone's). */
 static gboolean
 write_change (KefuDbConn        *conn,
               const EntitySpec  *spec,
               const char        *id,
               const char        *op,
               JsonObject        *record,
+              gint64             deleted_version,
               gint64             now,
               GError           **error)
 {
@@ -524,8 +527,8 @@ write_change (KefuDbConn        *conn,
     KEFU_DB_V_TEXT (spec->kind->name),
     KEFU_DB_V_TEXT (id),
     KEFU_DB_V_TEXT (op),
-    record ? KEFU_DB_V_INT (json_object_get_int_member_with_default (record, "version", 0))
-           : KEFU_DB_V_NULL,
+    KEFU_DB_V_INT (record ? json_object_get_int_member_with_default (record, "version", 0)
+                          : deleted_version),
     KEFU_DB_V_INT (now),
     KEFU_DB_V_TEXT (doc),
   };
@@ -727,7 +730,7 @@ kefu_store_create (KefuStore             *self,
   if (ok)
     ok = (result->record = get_on (self, conn, spec, id_text, error)) != NULL;
   if (ok)
-    ok = write_change (conn, spec, id_text, "create", result->record, now, error);
+    ok = write_change (conn, spec, id_text, "create", result->record, 0, now, error);
   result->status = write->status;
   if (ok)
     ok = save_operation (conn, write, result->record, now, error);
@@ -877,7 +880,7 @@ kefu_store_update (KefuStore             *self,
   if (ok)
     ok = (result->record = get_on (self, conn, spec, id, error)) != NULL;
   if (ok)
-    ok = write_change (conn, spec, id, "update", result->record, now, error);
+    ok = write_change (conn, spec, id, "update", result->record, 0, now, error);
   result->status = write->status;
   if (ok)
     ok = save_operation (conn, write, result->record, now, error);
@@ -935,7 +938,8 @@ kefu_store_delete (KefuStore             *self,
   if (ok && kind == &kefu_record_agent)
     ok = kefu_db_exec (conn, "DELETE FROM sessions WHERE agent_id = ?", &params[1], 1, NULL, error);
   if (ok)
-    ok = write_change (conn, spec, id, "delete", NULL, now, error);
+    ok = write_change (conn, spec, id, "delete", NULL,
+                       json_object_get_int_member (current, "version") + 1, now, error);
   result->status = write->status;
   if (ok)
     ok = save_operation (conn, write, NULL, now, error);
@@ -1190,7 +1194,7 @@ kefu_store_add_case_note (KefuStore        *self,
   if (ok)
     ok = (result->record = get_on (self, conn, spec, case_id, error)) != NULL;
   if (ok)
-    ok = write_change (conn, spec, case_id, "update", result->record, now, error);
+    ok = write_change (conn, spec, case_id, "update", result->record, 0, now, error);
   result->status = write->status;
   if (ok)
     ok = save_operation (conn, write, result->record, now, error);
@@ -1252,7 +1256,7 @@ kefu_store_put_fax_document (KefuStore        *self,
   if (ok)
     ok = (result->record = get_on (self, conn, spec, fax_id, error)) != NULL;
   if (ok)
-    ok = write_change (conn, spec, fax_id, "update", result->record, now, error);
+    ok = write_change (conn, spec, fax_id, "update", result->record, 0, now, error);
   result->status = write->status;
   if (ok)
     ok = save_operation (conn, write, result->record, now, error);

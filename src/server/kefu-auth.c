@@ -9,9 +9,10 @@
 #include <sodium.h>
 #include <string.h>
 
-/* A checked token is trusted this long before the store is asked again;
- * short, because another server node may have ended the session. */
-#define SESSION_CACHE_MS 30000
+/* A checked token is trusted this long before the store is asked again.
+ * This node forgets an agent's sessions at once when the agent changes
+ * (kefu_auth_forget_agent); the delay only covers other server nodes. */
+#define SESSION_CACHE_MS 5000
 #define TOKEN_BYTES 32
 #define MIN_PASSWORD_CHARS 8
 
@@ -395,4 +396,19 @@ kefu_auth_logout (KefuAuth    *self,
   g_hash_table_remove (self->sessions, hash);
   g_mutex_unlock (&self->lock);
   return kefu_store_session_delete (self->store, hash, error);
+}
+
+void
+kefu_auth_forget_agent (KefuAuth *self,
+                        gint64    agent_id)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((CachedSession *) value)->session->agent_id == agent_id)
+      g_hash_table_iter_remove (&iter);
+  g_mutex_unlock (&self->lock);
 }

@@ -49,6 +49,8 @@ char        *kefu_auth_login           (KefuAuth *self, const char *username, co
                                         guint *out_retry_after_s, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 KefuSession *kefu_auth_check_token     (KefuAuth *self, const char *token,
                                         GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* An agent's password, role or existence changed: drop what was cached. */
+void         kefu_auth_forget_agent    (KefuAuth *self, gint64 agent_id);
 gboolean     kefu_auth_logout          (KefuAuth *self, const char *token, GError **error);
 
 G_END_DECLS

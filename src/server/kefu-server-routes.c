@@ -283,7 +283,7 @@ static void
 on_login (KefuRequest *request)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(JsonNode) root = NULL;
   g_autoptr(KefuSession) session = NULL;
   g_autoptr(JsonObject) body = NULL;
   g_autofree char *token = NULL;
@@ -294,15 +294,15 @@ on_login (KefuRequest *request)
   const char *text = body_text (request, &len);
   guint retry_after = 0;
 
-  if (!text || !json_parser_load_from_data (parser, text, len, &error) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  root = kefu_json_parse_strict (text, len, &error);
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
     {
       kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "malformed_json",
                           "Send {\"username\": \"...\", \"password\": \"...\"}%s%s",
-                          error ? ": " : "", error ? error->message : "");
+                          error ? " — " : "", error ? error->message : "");
       return;
     }
-  object = json_node_get_object (json_parser_get_root (parser));
+  object = json_node_get_object (root);
   username = kefu_json_get_string (object, "username");
   password = kefu_json_get_string (object, "password");
   if (!username || !password)
@@ -740,6 +740,10 @@ agent_write (KefuRequest *request,
       kefu_request_gerror (request, error, NULL, current);
       return;
     }
+  /* A new role or password takes effect on the next request, not when the
+   * session cache next looks. */
+  if (id)
+    kefu_auth_forget_agent (request->server->auth, g_ascii_strtoll (id, NULL, 10));
   respond_write (request, &result, create ? SOUP_STATUS_CREATED : SOUP_STATUS_OK);
   kefu_write_result_clear (&result);
 }
@@ -756,8 +760,9 @@ on_agent_delete (KefuRequest *request)
   if (!id)
     return;
   g_free (g_ptr_array_index (request->params, 0));
-  g_ptr_array_index (request->params, 0) = g_steal_pointer (&id);
+  g_ptr_array_index (request->params, 0) = g_strdup (id);
   record_delete (request, &kefu_record_agent);
+  kefu_auth_forget_agent (request->server->auth, g_ascii_strtoll (id, NULL, 10));
 }
 
 /* States an agent picks at the desktop; the others (ringing, talking...)
@@ -770,7 +775,7 @@ static void
 on_agent_state (KefuRequest *request)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(JsonNode) root = NULL;
   g_autoptr(JsonObject) agent = NULL;
   g_autoptr(JsonArray) events = json_array_new ();
   g_autoptr(JsonArray) stored = NULL;
@@ -800,14 +805,14 @@ on_agent_state (KefuRequest *request)
       return;
     }
 
-  if (!text || !json_parser_load_from_data (parser, text, len, NULL) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  root = kefu_json_parse_strict (text, len, NULL);
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
     {
       kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "malformed_json",
                           "Send {\"state\": \"not_ready\", \"reason\": \"Lunch\"}");
       return;
     }
-  body = json_node_get_object (json_parser_get_root (parser));
+  body = json_node_get_object (root);
   state = kefu_json_get_string (body, "state");
   reason = kefu_json_get_string (body, "reason");
   settable = g_strjoinv (", ", (char **) agent_settable_states);
@@ -903,19 +908,13 @@ kefu_server_parse_events (KefuServer  *self,
                           char       **out_field,
                           GError     **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(JsonArray) events = json_array_new ();
-  g_autoptr(GError) local_error = NULL;
-  JsonNode *root;
+  g_autoptr(JsonNode) root = NULL;
   JsonArray *input = NULL;
 
-  if (!text || len == 0 || !json_parser_load_from_data (parser, text, len, &local_error))
-    {
-      g_set_error (error, KEFU_RECORD_ERROR, KEFU_RECORD_ERROR_SYNTAX, "Malformed JSON%s%s",
-                   local_error ? ": " : "", local_error ? local_error->message : "");
-      return NULL;
-    }
-  root = json_parser_get_root (parser);
+  root = kefu_json_parse_strict (text, text ? (gssize) len : 0, error);
+  if (!root)
+    return NULL;
   if (JSON_NODE_HOLDS_OBJECT (root) &&
       json_object_has_member (json_node_get_object (root), "events"))
     {
@@ -1438,7 +1437,7 @@ on_staffing_get (KefuRequest *request)
 static void
 on_staffing_post (KefuRequest *request)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(JsonNode) root = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) body = json_object_new ();
   g_autoptr(GList) members = NULL;
@@ -1449,15 +1448,15 @@ on_staffing_post (KefuRequest *request)
   gsize len;
   const char *text = body_text (request, &len);
 
-  if (!text || !json_parser_load_from_data (parser, text, len, &error) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  root = kefu_json_parse_strict (text, len, &error);
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
     {
       kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "malformed_json",
                           "Send {\"calls\": [360, 420, ...], \"aht_s\": 240, \"interval_s\": 1800, "
                           "\"target_sl\": 0.8, \"target_s\": 20}");
       return;
     }
-  input = json_node_get_object (json_parser_get_root (parser));
+  input = json_node_get_object (root);
   members = json_object_get_members (input);
   for (GList *l = members; l; l = l->next)
     if (!g_strv_contains ((const char * const[]) { "calls", "aht_s", "interval_s", "target_sl",

@@ -680,11 +680,27 @@ on_early_request (SoupServer        *server,
     {
       g_autofree char *body = publish_error ("unauthorized", error->message);
 
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "WWW-Authenticate", "Bearer realm=\"kefu\"");
       soup_server_message_set_status (msg, SOUP_STATUS_UNAUTHORIZED, NULL);
       soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body,
                                         strlen (body));
       return;
     }
+  if (!soup_message_headers_header_contains (headers, "Upgrade", "websocket"))
+    {
+      g_autofree char *body = publish_error ("websocket_required",
+                                             "/v1/events/stream is a WebSocket; connect with an "
+                                             "Upgrade: websocket request (the token as "
+                                             "Authorization: Bearer or ?token=)");
+
+      soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body,
+                                        strlen (body));
+      kefu_session_free (session);
+      return;
+    }
+
   g_object_set_data_full (G_OBJECT (msg), "kefu-session", session,
                           (GDestroyNotify) kefu_session_free);
 }
@@ -759,7 +775,7 @@ kefu_server_listen (KefuServer  *self,
 {
   g_autoptr(GInetAddress) address = g_inet_address_new_from_string (self->config->listen_host);
   g_autoptr(GSocketAddress) socket_address = NULL;
-  g_autoslist(GUri) uris = NULL;
+  GSList *listeners;
 
   if (!address)
     {
@@ -775,14 +791,20 @@ kefu_server_listen (KefuServer  *self,
                       self->config->listen_port);
       return FALSE;
     }
-  uris = soup_server_get_uris (self->soup);
-  if (uris)
+  /* The bound port, from the listening socket itself (port 0 picks one). */
+  listeners = soup_server_get_listeners (self->soup);
+  if (listeners)
     {
-      GUri *uri = uris->data;
+      g_autoptr(GSocketAddress) local = g_socket_get_local_address (listeners->data, NULL);
 
-      g_free (self->url);
-      self->url = g_strdup_printf ("http://%s:%d", self->config->listen_host, g_uri_get_port (uri));
+      if (local && G_IS_INET_SOCKET_ADDRESS (local))
+        {
+          g_free (self->url);
+          self->url = g_strdup_printf ("http://%s:%u", self->config->listen_host,
+                                       g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)));
+        }
     }
+  g_slist_free (listeners);
   return TRUE;
 }
 
