@@ -65,6 +65,7 @@ struct _KefuRequest {
   char              *content_type;
   char              *token;
   char              *op_id;
+  char              *scoped_op_id;   /* op_id as the store keeps it */
   gint64             base_version;
   char              *client;      /* remote address */
   gint64             started_us;

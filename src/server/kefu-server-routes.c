@@ -98,7 +98,14 @@ write_for (KefuRequest *request,
 {
   KefuWrite write = KEFU_WRITE_INIT;
 
-  write.op_id = request->op_id;
+  /* A key names one operation of one user on one resource: the same key
+   * sent by someone else, or to another route, is a different operation
+   * and must not replay this one's answer. */
+  if (request->op_id && !request->scoped_op_id)
+    request->scoped_op_id = g_strdup_printf ("%s %s %s %s",
+                                             request->session ? request->session->username : "-",
+                                             request->method, request->path, request->op_id);
+  write.op_id = request->scoped_op_id;
   write.base_version = request->base_version;
   write.actor = request->session ? request->session->username : NULL;
   write.status = status;
@@ -997,8 +1004,13 @@ on_events_post (KefuRequest *request)
       kefu_request_gerror (request, error, field, NULL);
       return;
     }
-  if (!write.op_id)
-    write.op_id = op_id;
+  /* A batch's own op_id is scoped the same way over REST and over the
+   * WebSocket, so a spool may replay it on either. */
+  if (!write.op_id && op_id)
+    {
+      request->scoped_op_id = g_strdup_printf ("%s events %s", request->session->username, op_id);
+      write.op_id = request->scoped_op_id;
+    }
   stored = kefu_store_append_events (store_of (request), events, &write, &replayed, &error);
   if (!stored)
     {

@@ -24,6 +24,7 @@ kefu_request_free (KefuRequest *request)
   g_free (request->content_type);
   g_free (request->token);
   g_free (request->op_id);
+  g_free (request->scoped_op_id);
   g_free (request->client);
   kefu_session_free (request->session);
   g_free (request->response_type);
@@ -526,6 +527,7 @@ run_publish (GTask        *task,
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonArray) events = NULL;
   g_autofree char *op_id = NULL;
+  g_autofree char *scoped = NULL;
   g_autofree char *field = NULL;
   gsize len;
   const char *text = g_bytes_get_data (publish->message, &len);
@@ -535,7 +537,8 @@ run_publish (GTask        *task,
   events = kefu_server_parse_events (publish->server, text, len, &op_id, &field, &error);
   if (events)
     {
-      write.op_id = op_id;
+      scoped = op_id ? g_strdup_printf ("%s events %s", publish->username, op_id) : NULL;
+      write.op_id = scoped;
       write.actor = publish->username;
       write.status = 201;
       publish->stored = kefu_store_append_events (publish->server->store, events, &write, &replayed,
