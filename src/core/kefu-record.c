@@ -313,13 +313,15 @@ check_string (const char  *field,
   if (max && (gsize) chars > max)
     return fail (error, out_field, field, KEFU_RECORD_ERROR_TOO_LONG,
                  "%ld characters, at most %zu allowed", chars, max);
-  for (const char *p = value; *p; p++)
+  for (const char *p = value; *p; p = g_utf8_next_char (p))
     {
-      /* Control characters have no business in a name or a subject; in free
-       * text only newlines and tabs are kept. */
-      if ((guchar) *p < 0x20 && !((*p == '\n' || *p == '\t' || *p == '\r') && max > 500))
+      gunichar c = g_utf8_get_char (p);
+
+      /* Control characters (C0, DEL, C1) have no business in a name or a
+       * subject; in free text only newlines and tabs are kept. */
+      if (g_unichar_iscntrl (c) && !((c == '\n' || c == '\t' || c == '\r') && max > 500))
         return fail (error, out_field, field, KEFU_RECORD_ERROR_INVALID_VALUE,
-                     "contains a control character");
+                     "contains a control character (U+%04X)", c);
     }
   if (flags & KEFU_FIELD_NAME_CHARS)
     {
@@ -830,6 +832,13 @@ scan_string (JsonScan *scan)
                     scan->problem = "a bad \\u escape inside a string";
                     return FALSE;
                   }
+              /* json-glib would cut the string at a NUL and keep the rest
+               * quietly short; no field of ours holds one. */
+              if (memcmp (scan->p + 1, "0000", 4) == 0)
+                {
+                  scan->problem = "a NUL character (\\u0000) inside a string";
+                  return FALSE;
+                }
               scan->p += 4;
             }
         }

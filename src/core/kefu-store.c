@@ -1475,6 +1475,11 @@ project_event (KefuDbConn  *conn,
                JsonObject  *data,
                GError     **error)
 {
+  g_autoptr(JsonObject) no_data = NULL;
+
+  /* Without data the times come from the timestamps alone. */
+  if (!data)
+    data = no_data = json_object_new ();
   if (g_str_equal (type, "call.offered"))
     {
       KefuDbValue params[] = { KEFU_DB_V_TEXT (call_id), KEFU_DB_V_TEXT (queue), KEFU_DB_V_INT (ts) };

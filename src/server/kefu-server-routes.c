@@ -606,12 +606,69 @@ on_fax_document_get (KefuRequest *request)
   request->response = data;
 }
 
+/* {id} of a queue may be its number or its name: make it the number. */
+static gboolean
+resolve_queue_id (KefuRequest *request)
+{
+  const char *id = kefu_request_param (request, 0);
+  g_autoptr(GHashTable) filter = NULL;
+  g_autoptr(JsonArray) found = NULL;
+  g_autoptr(GError) error = NULL;
+  guint64 number;
+
+  if (g_ascii_string_to_unsigned (id, 10, 1, G_MAXINT64, &number, NULL))
+    return TRUE;
+  filter = g_hash_table_new (g_str_hash, g_str_equal);
+  g_hash_table_insert (filter, (gpointer) "name", (gpointer) id);
+  found = kefu_store_list (store_of (request), &kefu_record_queue, filter, 0, 1, &error);
+  if (!found)
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return FALSE;
+    }
+  if (json_array_get_length (found) == 0)
+    {
+      kefu_request_error (request, SOUP_STATUS_NOT_FOUND, "not_found", "There is no queue “%s”",
+                          id);
+      return FALSE;
+    }
+  g_free (g_ptr_array_index (request->params, 0));
+  g_ptr_array_index (request->params, 0) =
+    g_strdup_printf ("%" G_GINT64_FORMAT,
+                     json_object_get_int_member (json_array_get_object_element (found, 0), "id"));
+  return TRUE;
+}
+
 static void on_queues_list (KefuRequest *r) { record_list (r, &kefu_record_queue, NULL); }
 static void on_queue_create (KefuRequest *r) { record_create (r, &kefu_record_queue); }
-static void on_queue_put (KefuRequest *r) { record_update (r, &kefu_record_queue, TRUE); }
-static void on_queue_patch (KefuRequest *r) { record_update (r, &kefu_record_queue, FALSE); }
-static void on_queue_delete (KefuRequest *r) { record_delete (r, &kefu_record_queue); }
-static void on_queue_get (KefuRequest *r) { record_get (r, &kefu_record_queue); }
+
+static void
+on_queue_put (KefuRequest *r)
+{
+  if (resolve_queue_id (r))
+    record_update (r, &kefu_record_queue, TRUE);
+}
+
+static void
+on_queue_patch (KefuRequest *r)
+{
+  if (resolve_queue_id (r))
+    record_update (r, &kefu_record_queue, FALSE);
+}
+
+static void
+on_queue_delete (KefuRequest *r)
+{
+  if (resolve_queue_id (r))
+    record_delete (r, &kefu_record_queue);
+}
+
+static void
+on_queue_get (KefuRequest *r)
+{
+  if (resolve_queue_id (r))
+    record_get (r, &kefu_record_queue);
+}
 
 /* {id} of a queue may be its number or its name. */
 static char *
@@ -1653,8 +1710,8 @@ const KefuRoute kefu_routes[] = {
      "offset,limit"),
   R ("POST",   "/v1/queues", "admin", 0, on_queue_create, "Create a queue", &kefu_record_queue,
      NULL),
-  R ("GET",    "/v1/queues/{id}", "agent", KEFU_ROUTE_SERVICE, on_queue_get, "One queue", NULL,
-     NULL),
+  R ("GET",    "/v1/queues/{id}", "agent", KEFU_ROUTE_SERVICE, on_queue_get,
+     "One queue ({id}: number or name)", NULL, NULL),
   R ("PUT",    "/v1/queues/{id}", "admin", 0, on_queue_put, "Replace a queue",
      &kefu_record_queue, NULL),
   R ("PATCH",  "/v1/queues/{id}", "admin", 0, on_queue_patch, "Change a queue",

@@ -109,7 +109,8 @@ kefu_server_stats_render (KefuServerStats *stats,
       cumulative += stats->buckets[b];
       g_string_append_printf (out, "kefu_http_request_duration_seconds_bucket{le=\"%s\"} %"
                               G_GUINT64_FORMAT "\n",
-                              g_ascii_dtostr (bound, sizeof bound, bucket_bounds[b]), cumulative);
+                              g_ascii_formatd (bound, sizeof bound, "%g", bucket_bounds[b]),
+                              cumulative);
     }
   cumulative += stats->buckets[N_BUCKETS];
   {

@@ -116,8 +116,8 @@ test_record_syntax (void)
   g_autoptr(JsonObject) object = NULL;
   g_autoptr(JsonNode) array = json_from_string ("[1, 2]", NULL);
 
-  assert_refused (&kefu_record_customer, KEFU_RECORD_CREATE, "{\"name\": ", KEFU_RECORD_ERROR_SYNTAX,
-                  NULL);
+  assert_refused (&kefu_record_customer, KEFU_RECORD_CREATE, "{\"name\": ",
+                  KEFU_RECORD_ERROR_SYNTAX, NULL);
   assert_refused (&kefu_record_customer, KEFU_RECORD_CREATE, "[{\"name\": \"x\"}]",
                   KEFU_RECORD_ERROR_SYNTAX, NULL);
   assert_refused (&kefu_record_customer, KEFU_RECORD_CREATE, "\"Zhang Wei\"",
@@ -192,10 +192,12 @@ test_record_field_types (void)
     { "{\"label\": \"x\", \"enabled\": 1}", KEFU_RECORD_ERROR_WRONG_TYPE, "enabled" },
     { "{\"label\": \"x\", \"at\": 1764063000}", KEFU_RECORD_ERROR_WRONG_TYPE, "at" },
     { "{\"label\": \"x\", \"at\": \"yesterday\"}", KEFU_RECORD_ERROR_INVALID_VALUE, "at" },
-    { "{\"label\": \"x\", \"at\": \"2026-13-01T00:00:00Z\"}", KEFU_RECORD_ERROR_INVALID_VALUE, "at" },
+    { "{\"label\": \"x\", \"at\": \"2026-13-01T00:00:00Z\"}",
+      KEFU_RECORD_ERROR_INVALID_VALUE, "at" },
     { "{\"label\": \"x\", \"words\": \"one\"}", KEFU_RECORD_ERROR_WRONG_TYPE, "words" },
     { "{\"label\": \"x\", \"words\": [\"one\", 2]}", KEFU_RECORD_ERROR_WRONG_TYPE, "words[1]" },
-    { "{\"label\": \"x\", \"words\": [\"a\", \"b\", \"c\", \"d\"]}", KEFU_RECORD_ERROR_TOO_LONG, "words" },
+    { "{\"label\": \"x\", \"words\": [\"a\", \"b\", \"c\", \"d\"]}",
+      KEFU_RECORD_ERROR_TOO_LONG, "words" },
     { "{\"label\": \"x\", \"phones\": \"010-12345678\"}", KEFU_RECORD_ERROR_WRONG_TYPE, "phones" },
     { "{\"label\": \"x\", \"phones\": [\"010-12345678\", 13800138000]}",
       KEFU_RECORD_ERROR_WRONG_TYPE, "phones[1]" },
@@ -320,7 +322,8 @@ test_record_kind_fields (void)
     { &kefu_record_queue, "{\"name\": \"billing\", \"strategy\": \"random\"}",
       KEFU_RECORD_ERROR_INVALID_VALUE, "strategy" },
     { &kefu_record_queue, "{\"name\": \"billing desk\"}", KEFU_RECORD_ERROR_INVALID_VALUE, "name" },
-    { &kefu_record_event, "{\"type\": \"call.teleported\"}", KEFU_RECORD_ERROR_INVALID_VALUE, "type" },
+    { &kefu_record_event, "{\"type\": \"call.teleported\"}",
+      KEFU_RECORD_ERROR_INVALID_VALUE, "type" },
     { &kefu_record_event, "{\"type\": \"call.offered\", \"data\": [1]}",
       KEFU_RECORD_ERROR_WRONG_TYPE, "data" },
     { &kefu_record_event, "{\"type\": \"call.offered\", \"ts\": \"soon\"}",
@@ -466,7 +469,8 @@ test_record_too_long (void)
   g_clear_pointer (&json, g_free);
 
   json = g_strdup_printf ("{\"name\": \"%s\"}", chinese_201);
-  assert_refused (&kefu_record_customer, KEFU_RECORD_CREATE, json, KEFU_RECORD_ERROR_TOO_LONG, "name");
+  assert_refused (&kefu_record_customer, KEFU_RECORD_CREATE, json,
+                  KEFU_RECORD_ERROR_TOO_LONG, "name");
   refused = kefu_record_decode (&kefu_record_customer, json, -1, KEFU_RECORD_CREATE, "CN", NULL,
                                 &error);
   g_assert_null (refused);
@@ -476,7 +480,8 @@ test_record_too_long (void)
 
   /* characters outside the basic plane count once too */
   json = g_strdup_printf ("{\"name\": \"%s\"}", emoji_201);
-  assert_refused (&kefu_record_customer, KEFU_RECORD_CREATE, json, KEFU_RECORD_ERROR_TOO_LONG, "name");
+  assert_refused (&kefu_record_customer, KEFU_RECORD_CREATE, json,
+                  KEFU_RECORD_ERROR_TOO_LONG, "name");
   g_clear_pointer (&json, g_free);
 
   json = g_strdup_printf ("{\"name\": \"Li\", \"account_number\": \"%s\"}", ascii_41);
@@ -529,7 +534,8 @@ test_record_too_long (void)
     g_autofree char *big = repeat ("x", 16400);
 
     json = g_strdup_printf ("{\"type\": \"call.ivr\", \"data\": {\"path\": \"%s\"}}", big);
-    assert_refused (&kefu_record_event, KEFU_RECORD_CREATE, json, KEFU_RECORD_ERROR_TOO_LONG, "data");
+    assert_refused (&kefu_record_event, KEFU_RECORD_CREATE, json,
+                    KEFU_RECORD_ERROR_TOO_LONG, "data");
     g_clear_pointer (&json, g_free);
   }
   /* a note may be long */
@@ -744,7 +750,8 @@ control_nul (void)
   customer = kefu_record_decode (&kefu_record_customer, "{\"name\": \"Li\\u0000 Na\"}", -1,
                                  KEFU_RECORD_CREATE, "CN", NULL, &error);
   if (customer)
-    g_test_message ("a name with NUL was accepted as “%s”", kefu_json_get_string (customer, "name"));
+    g_test_message ("a name with NUL was accepted as “%s”",
+                    kefu_json_get_string (customer, "name"));
   g_assert_null (customer);
   g_assert_nonnull (error);
 }
@@ -844,10 +851,11 @@ test_record_encode_round_trip (void)
     "{\"name\": \"张伟 \\\"Zhang\\\"\", \"phones\": [\"010-12345678\"], \"tags\": []}");
   g_autofree char *text = kefu_record_encode (customer);
   g_autoptr(JsonObject) again = decode_ok (&kefu_record_customer, KEFU_RECORD_CREATE, text);
+  JsonArray *phones;
 
   g_assert_cmpstr (kefu_json_get_string (again, "name"), ==, "张伟 \"Zhang\"");
-  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (again, "phones"), 0),
-                   ==, "+861012345678");
+  phones = json_object_get_array_member (again, "phones");
+  g_assert_cmpstr (json_array_get_string_element (phones, 0), ==, "+861012345678");
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (again, "tags")), ==, 0);
 
   /* the convenience readers fall back rather than abort */

@@ -210,7 +210,8 @@ unanswered_call (Fixture    *f,
 
   add_event (events, "call.offered", offered_ms, call_id, queue, NULL, NULL);
   if (outcome)
-    add_event (events, outcome, offered_ms + (gint64) (wait_s * 1000.0), call_id, queue, NULL, NULL);
+    add_event (events, outcome, offered_ms + (gint64) (wait_s * 1000.0), call_id, queue, NULL,
+               NULL);
   publish (f, events);
 }
 
@@ -560,12 +561,11 @@ test_report_queue_settings (Fixture       *f,
    * and s3's 8 s wait is a real abandon */
   queues = kefu_store_list (f->store, &kefu_record_queue, NULL, 0, 10, &error);
   g_assert_no_error (error);
-  sales_id = g_strdup_printf ("%" G_GINT64_FORMAT,
-                              row_int (queues, 1, "id"));
+  sales_id = g_strdup_printf ("%" G_GINT64_FORMAT, row_int (queues, 1, "id"));
   g_assert_cmpstr (row_str (queues, 1, "name"), ==, "sales");
-  patch = kefu_record_decode (&kefu_record_queue, "{\"sl_threshold_s\": 20, \"short_abandon_s\": "
-                                                  "null}",
-                              -1, KEFU_RECORD_UPDATE, "CN", NULL, &error);
+  patch = kefu_record_decode (&kefu_record_queue,
+                              "{\"sl_threshold_s\": 20, \"short_abandon_s\": null}", -1,
+                              KEFU_RECORD_UPDATE, "CN", NULL, &error);
   g_assert_no_error (error);
   g_assert_true (kefu_store_update (f->store, &kefu_record_queue, sales_id, patch, FALSE, &write,
                                     &result, NULL, &error));
@@ -767,20 +767,25 @@ test_report_dst (Fixture       *f,
 
   g_assert_nonnull (london);
   /* 29 March 2026: 01:00 GMT becomes 02:00 BST */
-  unanswered_call (f, "spring-late", "billing", "call.abandoned", utc_ms ("2026-03-29T22:30:00Z"), 30);
-  unanswered_call (f, "spring-next", "billing", "call.abandoned", utc_ms ("2026-03-29T23:30:00Z"), 30);
+  unanswered_call (f, "spring-late", "billing", "call.abandoned",
+                   utc_ms ("2026-03-29T22:30:00Z"), 30);
+  unanswered_call (f, "spring-next", "billing", "call.abandoned",
+                   utc_ms ("2026-03-29T23:30:00Z"), 30);
   /* 25 October 2026: 02:00 BST becomes 01:00 GMT */
   unanswered_call (f, "autumn-before", "billing", "call.abandoned",
                    utc_ms ("2026-10-24T22:30:00Z"), 30);
-  unanswered_call (f, "autumn-early", "billing", "call.abandoned", utc_ms ("2026-10-24T23:30:00Z"), 30);
-  unanswered_call (f, "autumn-late", "billing", "call.abandoned", utc_ms ("2026-10-25T23:30:00Z"), 30);
+  unanswered_call (f, "autumn-early", "billing", "call.abandoned",
+                   utc_ms ("2026-10-24T23:30:00Z"), 30);
+  unanswered_call (f, "autumn-late", "billing", "call.abandoned",
+                   utc_ms ("2026-10-25T23:30:00Z"), 30);
 
   {
     g_autoptr(JsonArray) days = NULL;
     g_autoptr(JsonArray) hours = NULL;
 
-    query_init (&query, local_ms (london, 2026, 3, 29, 0, 0, 0), local_ms (london, 2026, 3, 31, 0, 0, 0),
-                KEFU_REPORT_INTERVAL_DAY, KEFU_REPORT_BY_NONE, london);
+    query_init (&query, local_ms (london, 2026, 3, 29, 0, 0, 0),
+                local_ms (london, 2026, 3, 31, 0, 0, 0), KEFU_REPORT_INTERVAL_DAY,
+                KEFU_REPORT_BY_NONE, london);
     days = run (f, &query);
     g_assert_cmpuint (json_array_get_length (days), ==, 2);
     g_assert_cmpstr (row_str (days, 0, "period_start"), ==, "2026-03-29T00:00:00Z");
@@ -789,8 +794,9 @@ test_report_dst (Fixture       *f,
     g_assert_cmpstr (row_str (days, 1, "period"), ==, "2026-03-30");
     g_assert_cmpint (row_int (days, 1, "offered"), ==, 1);
 
-    query_init (&query, local_ms (london, 2026, 3, 29, 0, 0, 0), local_ms (london, 2026, 3, 30, 0, 0, 0),
-                KEFU_REPORT_INTERVAL_HOUR, KEFU_REPORT_BY_NONE, london);
+    query_init (&query, local_ms (london, 2026, 3, 29, 0, 0, 0),
+                local_ms (london, 2026, 3, 30, 0, 0, 0), KEFU_REPORT_INTERVAL_HOUR,
+                KEFU_REPORT_BY_NONE, london);
     hours = run (f, &query);
     g_assert_cmpuint (json_array_get_length (hours), ==, 23);
     g_assert_cmpstr (row_str (hours, 1, "period"), ==, "2026-03-29T02:00");
@@ -839,7 +845,9 @@ assert_same_figures (JsonObject *live,
     {
       JsonNode *node = json_object_get_member (report, ratios[i]);
 
-      assert_ratio (live, ratios[i], JSON_NODE_HOLDS_NULL (node) ? NAN : json_node_get_double (node));
+      double value = JSON_NODE_HOLDS_NULL (node) ? NAN : json_node_get_double (node);
+
+      assert_ratio (live, ratios[i], value);
     }
 }
 

@@ -315,7 +315,8 @@ test_store_refuses_newer_schema (void)
   g_autofree char *dir = g_dir_make_tmp ("kefu-store-XXXXXX", &error);
   g_autofree char *empty_path = g_build_filename (dir, "newer.db", NULL);
   g_autofree char *used_path = g_build_filename (dir, "used.db", NULL);
-  g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d", KEFU_STORE_SCHEMA_VERSION + 1);
+  g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d",
+                                           KEFU_STORE_SCHEMA_VERSION + 1);
   g_autofree char *newer = g_strdup_printf ("%d", KEFU_STORE_SCHEMA_VERSION + 1);
   sqlite3 *raw;
 
@@ -499,7 +500,8 @@ test_store_op_id_replay (Fixture       *f,
                          gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonObject) first = create (f, &kefu_record_customer, "{\"name\": \"Li Na\"}", "op-create");
+  g_autoptr(JsonObject) first = create (f, &kefu_record_customer, "{\"name\": \"Li Na\"}",
+                                        "op-create");
   g_autoptr(JsonObject) other = decode (&kefu_record_customer, KEFU_RECORD_CREATE,
                                         "{\"name\": \"Somebody else\"}");
   g_autoptr(JsonObject) patch = decode (&kefu_record_customer, KEFU_RECORD_UPDATE,
@@ -514,7 +516,8 @@ test_store_op_id_replay (Fixture       *f,
   /* The retry of a create the client never heard back from. */
   write.op_id = "op-create";
   write.status = 201;
-  g_assert_true (kefu_store_create (f->store, &kefu_record_customer, other, &write, &result, &error));
+  g_assert_true (kefu_store_create (f->store, &kefu_record_customer, other, &write, &result,
+                                    &error));
   g_assert_no_error (error);
   g_assert_true (result.replayed);
   g_assert_cmpint (result.status, ==, 201);
@@ -1081,7 +1084,8 @@ trap_in_private_tmp (void)
     g_setenv ("TMPDIR", old_tmp, TRUE);
   else
     g_unsetenv ("TMPDIR");
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
+                NULL);
   return g_test_trap_has_passed ();
 }
 
@@ -1147,7 +1151,8 @@ test_store_event_log (Fixture       *f,
                        json_object_get_int_member (stored, "id"));
       g_assert_cmpstr (kefu_json_get_string (logged, "type"), ==,
                        kefu_json_get_string (stored, "type"));
-      g_assert_cmpstr (kefu_json_get_string (logged, "ts"), ==, kefu_json_get_string (stored, "ts"));
+      g_assert_cmpstr (kefu_json_get_string (logged, "ts"), ==,
+                       kefu_json_get_string (stored, "ts"));
       g_assert_cmpstr (kefu_json_get_string (logged, "call_id"), ==,
                        kefu_json_get_string (stored, "call_id"));
     }
@@ -1362,7 +1367,8 @@ test_store_threads (Fixture       *f,
         g_autofree char *id = g_strdup_printf ("%" G_GINT64_FORMAT, workers[t].ids[i]);
         g_autofree char *expected = g_strdup_printf ("Thread %u customer %02u", t, i);
         g_autofree char *phone = g_strdup_printf ("139%02u%06u", t, i);
-        g_autoptr(JsonObject) customer = kefu_store_get (f->store, &kefu_record_customer, id, &error);
+        g_autoptr(JsonObject) customer = kefu_store_get (f->store, &kefu_record_customer, id,
+                                                         &error);
         g_autofree char *found = NULL;
 
         g_assert_no_error (error);

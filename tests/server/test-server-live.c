@@ -74,7 +74,8 @@ static gint64
 event_count (KefuTestServer *server,
              const char     *token)
 {
-  g_autoptr(KefuTestResponse) response = request_expect (server, "GET", "/v1/events?since=0&limit=10000",
+  g_autoptr(KefuTestResponse) response = request_expect (server, "GET",
+                                                         "/v1/events?since=0&limit=10000",
                                                          token, NULL, 200);
 
   return json_array_get_length (json_object_get_array_member (kefu_test_response_object (response),
@@ -368,7 +369,8 @@ test_events_post (void)
 
   /* the switch resends the batch it got no answer for */
   again = request_expect (server, "POST", "/v1/events", service, body, 201);
-  g_assert_cmpstr (soup_message_headers_get_one (again->headers, "Idempotent-Replayed"), ==, "true");
+  g_assert_cmpstr (soup_message_headers_get_one (again->headers, "Idempotent-Replayed"), ==,
+                   "true");
   replayed = json_object_get_array_member (kefu_test_response_object (again), "events");
   g_assert_cmpuint (json_array_get_length (replayed), ==, 3);
   for (guint i = 0; i < 3; i++)
@@ -404,7 +406,8 @@ test_events_post (void)
       "{\"events\": [{\"type\": \"call.offered\", \"call_id\": \"x1\", \"queue\": \"billing\", "
       "\"data\": {}},"
       " {\"type\": \"call.teleported\", \"call_id\": \"x1\", \"data\": {}}]}", 400);
-    JsonObject *error = json_object_get_object_member (kefu_test_response_object (unknown), "error");
+    JsonObject *error = json_object_get_object_member (kefu_test_response_object (unknown),
+                                                       "error");
 
     g_assert_cmpstr (json_object_get_string_member (error, "code"), ==, "invalid_value");
     g_assert_cmpstr (json_object_get_string_member (error, "field"), ==, "type");
@@ -417,8 +420,8 @@ test_events_post (void)
   expect_error (server, "POST", "/v1/events", service,
                 "{\"events\": [{\"type\": \"call.offered\", \"call_id\": \"x3\", \"queue\": "
                 "\"billing\", \"data\": {}},"
-                " {\"type\": \"call.offered\", \"call_id\": \"x4\", \"data\": {}}]}", 422, "invalid",
-                "queue");
+                " {\"type\": \"call.offered\", \"call_id\": \"x4\", \"data\": {}}]}",
+                422, "invalid", "queue");
   expect_error (server, "POST", "/v1/events", service,
                 "{\"type\": \"agent.state\", \"agent\": \"agent\", \"data\": {\"state\": "
                 "\"flying\"}}",
@@ -427,7 +430,8 @@ test_events_post (void)
   expect_error (server, "POST", "/v1/events", service,
                 "{\"events\": [], \"op_id\": \"x\", \"colour\": \"red\"}", 400, "unknown_field",
                 "colour");
-  expect_error (server, "POST", "/v1/events", service, "{\"events\": ", 400, "malformed_json", NULL);
+  expect_error (server, "POST", "/v1/events", service, "{\"events\": ", 400, "malformed_json",
+                NULL);
   g_assert_cmpint (event_count (server, supervisor), ==, before + 4);
 
   /* who may publish: the switch and admins; nobody else */
@@ -637,11 +641,13 @@ test_staffing (void)
                                                  "agents"), ==, 29);
   }
 
-  expect_error (server, "GET", "/v1/staffing?calls=-1&aht_s=240", teamlead, NULL, 400, NULL, "calls");
+  expect_error (server, "GET", "/v1/staffing?calls=-1&aht_s=240", teamlead, NULL, 400, NULL,
+                "calls");
   expect_error (server, "GET", "/v1/staffing?calls=lots&aht_s=240", teamlead, NULL, 400, NULL,
                 "calls");
   expect_error (server, "GET", "/v1/staffing?calls=360", teamlead, NULL, 400, NULL, "aht_s");
-  expect_error (server, "GET", "/v1/staffing?calls=360&aht_s=0", teamlead, NULL, 400, NULL, "aht_s");
+  expect_error (server, "GET", "/v1/staffing?calls=360&aht_s=0", teamlead, NULL, 400, NULL,
+                "aht_s");
   expect_error (server, "GET", "/v1/staffing?calls=360&aht_s=240&target_sl=1.5", teamlead, NULL,
                 400, NULL, "target_sl");
   expect_error (server, "GET", "/v1/staffing?calls=360&aht_s=240&interval_s=10", teamlead, NULL,
@@ -692,12 +698,14 @@ test_queue_live (void)
 
   create_queues (server);
   {
-    g_autoptr(KefuTestResponse) list = request_expect (server, "GET", "/v1/queues", admin, NULL, 200);
+    g_autoptr(KefuTestResponse) list = request_expect (server, "GET", "/v1/queues", admin, NULL,
+                                                       200);
     JsonArray *items = json_object_get_array_member (kefu_test_response_object (list), "items");
 
     queue_id = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (
                                   json_array_get_object_element (items, 0), "id"));
-    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (items, 0), "name"),
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (items, 0),
+                                                    "name"),
                      ==, "billing");
   }
   {
@@ -720,7 +728,8 @@ test_queue_live (void)
     }
   body = post_body (events, NULL);
   {
-    g_autoptr(KefuTestResponse) posted = request_expect (server, "POST", "/v1/events", service, body,
+    g_autoptr(KefuTestResponse) posted = request_expect (server, "POST", "/v1/events", service,
+                                                         body,
                                                          201);
   }
 
@@ -745,7 +754,8 @@ test_queue_live (void)
   /* a supervisor sends one agent in, the other goes to lunch */
   {
     g_autoptr(KefuTestResponse) one = request_expect (server, "PUT", "/v1/agents/agent/state",
-                                                      supervisor, "{\"state\": \"available\"}", 200);
+                                                      supervisor, "{\"state\": \"available\"}",
+                                                      200);
     g_autoptr(KefuTestResponse) two = request_expect (server, "PUT", "/v1/agents/me/state", agent2,
                                                       "{\"state\": \"not_ready\", \"reason\": "
                                                       "\"Lunch\"}",
@@ -754,7 +764,8 @@ test_queue_live (void)
 
     g_assert_cmpstr (json_object_get_string_member (kefu_test_response_object (one), "state"), ==,
                      "available");
-    g_assert_cmpstr (json_object_get_string_member (kefu_test_response_object (two), "state_reason"),
+    g_assert_cmpstr (json_object_get_string_member (kefu_test_response_object (two),
+                                                    "state_reason"),
                      ==, "Lunch");
     response = request_expect (server, "GET", "/v1/queues/billing/live", supervisor, NULL, 200);
     g_assert_cmpint (json_object_get_int_member (live_agents (response), "available"), ==, 1);
@@ -774,7 +785,8 @@ test_queue_live (void)
   {
     /* the queue's number works as well as its name */
     g_autofree char *path = g_strdup_printf ("/v1/queues/%s/live", queue_id);
-    g_autoptr(KefuTestResponse) response = request_expect (server, "GET", path, supervisor, NULL, 200);
+    g_autoptr(KefuTestResponse) response = request_expect (server, "GET", path, supervisor, NULL,
+                                                           200);
 
     g_assert_cmpstr (json_object_get_string_member (kefu_test_response_object (response), "queue"),
                      ==, "billing");
@@ -958,8 +970,8 @@ wanted_arrived (gpointer data)
 
   for (guint i = wanted->from; i < wanted->subscriber->messages->len && !wanted->found; i++)
     {
-      g_autoptr(JsonNode) node = json_from_string (g_ptr_array_index (wanted->subscriber->messages, i),
-                                                   NULL);
+      const char *text = g_ptr_array_index (wanted->subscriber->messages, i);
+      g_autoptr(JsonNode) node = json_from_string (text, NULL);
       JsonObject *object;
 
       g_assert_nonnull (node);
@@ -967,12 +979,14 @@ wanted_arrived (gpointer data)
       if (wanted->error_code)
         {
           if (json_object_has_member (object, "error") &&
-              g_strcmp0 (json_object_get_string_member (json_object_get_object_member (object, "error"),
+              g_strcmp0 (json_object_get_string_member (json_object_get_object_member (object,
+                                                                                       "error"),
                                                         "code"), wanted->error_code) == 0)
             wanted->found = json_object_ref (object);
           continue;
         }
-      if (wanted->type && g_strcmp0 (json_object_get_string_member_with_default (object, "type", NULL),
+      if (wanted->type && g_strcmp0 (json_object_get_string_member_with_default (object, "type",
+                                                                                 NULL),
                                      wanted->type) != 0)
         continue;
       if (wanted->key && g_strcmp0 (json_object_get_string_member_with_default (object, wanted->key,
@@ -1105,10 +1119,12 @@ test_event_stream (void)
   /* an agent goes available at the desktop: the supervisor sees it */
   {
     g_autoptr(KefuTestResponse) response = request_expect (server, "PUT", "/v1/agents/me/state",
-                                                           agent, "{\"state\": \"available\"}", 200);
+                                                           agent, "{\"state\": \"available\"}",
+                                                           200);
   }
   state_event = wait_for_message (watcher, "agent.state", "agent", "agent");
-  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (state_event, "data"),
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (state_event,
+                                                                                 "data"),
                                                   "state"), ==, "available");
   g_assert_cmpint (json_object_get_int_member (state_event, "id"), >, 0);
   g_clear_pointer (&seen, json_object_unref);
@@ -1127,10 +1143,12 @@ test_event_stream (void)
   g_assert_false (json_object_get_boolean_member (ack, "replayed"));
   g_clear_pointer (&seen, json_object_unref);
   seen = wait_for_message (watcher, "call.ringing", "call_id", "ws-1");
-  g_assert_cmpint (json_object_get_int_member (seen, "id"), ==, json_array_get_int_element (ids, 1));
+  g_assert_cmpint (json_object_get_int_member (seen, "id"), ==, json_array_get_int_element (ids,
+                                                                                            1));
   g_clear_pointer (&seen, json_object_unref);
   seen = wait_for_message (watcher, "call.offered", "call_id", "ws-1");
-  g_assert_cmpint (json_object_get_int_member (seen, "id"), ==, json_array_get_int_element (ids, 0));
+  g_assert_cmpint (json_object_get_int_member (seen, "id"), ==, json_array_get_int_element (ids,
+                                                                                            0));
   g_assert_cmpint (event_count (server, supervisor), ==, logged + 2);
 
   /* and they are in the log */
@@ -1144,7 +1162,8 @@ test_event_stream (void)
     g_assert_cmpuint (json_array_get_length (log), ==, 2);
     g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (log, 0), "type"),
                      ==, "call.offered");
-    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (log, 1), "agent"),
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (log, 1),
+                                                    "agent"),
                      ==, "agent");
   }
 
@@ -1204,8 +1223,10 @@ test_event_stream (void)
     single_ack = json_node_get_object (last);
     g_assert_false (json_object_has_member (single_ack, "ack"));
     g_assert_false (json_object_get_boolean_member (single_ack, "replayed"));
-    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (single_ack, "ids")), ==, 1);
-    g_assert_cmpint (json_array_get_int_element (json_object_get_array_member (single_ack, "ids"), 0),
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (single_ack, "ids")),
+                      ==, 1);
+    g_assert_cmpint (json_array_get_int_element (json_object_get_array_member (single_ack, "ids"),
+                                                 0),
                      ==, json_object_get_int_member (seen, "id"));
   }
   g_assert_cmpint (event_count (server, supervisor), ==, logged + 3);
@@ -1220,7 +1241,7 @@ test_event_stream (void)
   kefu_test_server_free (server);
 }
 
-/* --- persistence, metrics, health --------------------------------------------------------------- */
+/* --- persistence, metrics, health ---------------------------------------------------------- */
 
 static char *
 rows_text (KefuTestResponse *response)
@@ -1279,7 +1300,8 @@ test_restart_keeps_everything (void)
 static char *
 metrics_text (KefuTestServer *server)
 {
-  g_autoptr(KefuTestResponse) response = request_expect (server, "GET", "/metrics", NULL, NULL, 200);
+  g_autoptr(KefuTestResponse) response = request_expect (server, "GET", "/metrics", NULL, NULL,
+                                                         200);
 
   g_assert_true (g_str_has_prefix (soup_message_headers_get_content_type (response->headers, NULL),
                                    "text/plain"));
@@ -1311,7 +1333,8 @@ test_metrics_and_health (void)
   double count;
 
   {
-    g_autoptr(KefuTestResponse) health = request_expect (server, "GET", "/healthz", NULL, NULL, 200);
+    g_autoptr(KefuTestResponse) health = request_expect (server, "GET", "/healthz", NULL, NULL,
+                                                         200);
 
     g_assert_cmpstr (json_object_get_string_member (kefu_test_response_object (health), "status"),
                      ==, "ok");
@@ -1331,11 +1354,14 @@ test_metrics_and_health (void)
   g_test_message ("%s", text);
 
   g_assert_nonnull (strstr (text, "# TYPE kefu_http_requests_total counter\n"));
-  g_assert_cmpfloat (sample (text, "kefu_http_requests_total{method=\"GET\",route=\"/v1/reports/calls\","
+  g_assert_cmpfloat (sample (text,
+                             "kefu_http_requests_total{method=\"GET\",route=\"/v1/reports/calls\","
                                    "status=\"200\"}"), ==, 3);
-  g_assert_cmpfloat (sample (text, "kefu_http_requests_total{method=\"GET\",route=\"/v1/reports/calls\","
+  g_assert_cmpfloat (sample (text,
+                             "kefu_http_requests_total{method=\"GET\",route=\"/v1/reports/calls\","
                                    "status=\"400\"}"), ==, 1);
-  g_assert_cmpfloat (sample (text, "kefu_http_requests_total{method=\"POST\",route=\"/v1/sessions\","
+  g_assert_cmpfloat (sample (text,
+                             "kefu_http_requests_total{method=\"POST\",route=\"/v1/sessions\","
                                    "status=\"201\"}"), ==, 2);
   g_assert_cmpfloat (sample (text, "kefu_websocket_clients"), ==, 1);
 
@@ -1410,7 +1436,8 @@ events_without_data (void)
     "\"queue\": \"billing\"},"
     "{\"type\": \"call.abandoned\", \"ts\": \"2026-11-25T09:10:40+08:00\", \"call_id\": \"n2\"}]}",
     201);
-  report = request_expect (server, "GET", "/v1/reports/calls?from=2026-11-25&to=2026-11-25&by=queue",
+  report = request_expect (server, "GET",
+                           "/v1/reports/calls?from=2026-11-25&to=2026-11-25&by=queue",
                            teamlead, NULL, 200);
   row = find_row (report_rows (report), "queue", "billing");
   {
