@@ -271,10 +271,13 @@ on_span (const KefuAgentSpan *span,
   return TRUE;
 }
 
+/* Each queue's own definitions; what the report's query overrides (a team
+ * lead who asks for a definition gets it) is applied over them. */
 static void
-load_queue_configs (KefuStore  *store,
-                    GHashTable *configs,
-                    const KefuMetricsConfig *defaults)
+load_queue_configs (KefuStore               *store,
+                    GHashTable              *configs,
+                    const KefuMetricsConfig *defaults,
+                    guint                    overrides)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonArray) queues = kefu_store_list (store, &kefu_record_queue, NULL, 0, 10000, &error);
@@ -295,6 +298,12 @@ load_queue_configs (KefuStore  *store,
                                                       config->short_abandon_s);
       kefu_sl_denominator_from_string (kefu_json_get_string (queue, "sl_denominator"),
                                        &config->denominator);
+      if (overrides & KEFU_REPORT_OVERRIDE_THRESHOLD)
+        config->sl_threshold_s = defaults->sl_threshold_s;
+      if (overrides & KEFU_REPORT_OVERRIDE_SHORT_ABANDON)
+        config->short_abandon_s = defaults->short_abandon_s;
+      if (overrides & KEFU_REPORT_OVERRIDE_DENOMINATOR)
+        config->denominator = defaults->denominator;
       g_hash_table_insert (configs, g_strdup (json_object_get_string_member (queue, "name")), config);
     }
 }
@@ -332,7 +341,7 @@ kefu_report_calls (KefuStore              *store,
   for (guint i = 0; i + 1 < bounds->len; i++)
     g_ptr_array_add (periods, g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free));
   configs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  load_queue_configs (store, configs, &query->metrics);
+  load_queue_configs (store, configs, &query->metrics, query->overrides);
 
   fold.bounds = bounds;
   fold.periods = periods;
@@ -454,7 +463,7 @@ kefu_report_queue_live (KefuStore                *store,
   LiveFold live = { 0 };
   guint counts[16] = { 0 };
 
-  load_queue_configs (store, configs, defaults);
+  load_queue_configs (store, configs, defaults, 0);
   config = g_hash_table_lookup (configs, queue);
   if (!config)
     {

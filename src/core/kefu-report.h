@@ -35,7 +35,15 @@ typedef struct {
   const char         *agent;      /* NULL: all */
   GTimeZone          *tz;         /* periods are local days/months; NULL: UTC */
   KefuMetricsConfig   metrics;    /* for calls whose queue has no settings */
+  guint               overrides;  /* KefuReportOverride: parts of `metrics` that
+                                   * apply over the queues' own settings */
 } KefuReportQuery;
+
+typedef enum {
+  KEFU_REPORT_OVERRIDE_THRESHOLD     = 1 << 0,
+  KEFU_REPORT_OVERRIDE_SHORT_ABANDON = 1 << 1,
+  KEFU_REPORT_OVERRIDE_DENOMINATOR   = 1 << 2,
+} KefuReportOverride;
 
 #define KEFU_REPORT_MAX_PERIODS 20000
 

@@ -357,13 +357,16 @@ typedef struct {
   gint64   offered_ms;
   gint64   answered_ms;
   gint64   ended_ms;     /* abandoned: when the caller hung up */
+  gint64   hold_at_ms;   /* when the caller was put on hold, if at all */
   gint64   hold_ms;
   gint64   wrapup_end_ms;
 } DemoCall;
 
+/* Call events index the day's calls; the others are agent.state events
+ * and index the agents. */
 enum {
   EVENT_OFFERED, EVENT_ANSWERED, EVENT_ABANDONED, EVENT_ENDED, EVENT_WRAPUP_ENDED,
-  EVENT_AVAILABLE, EVENT_LUNCH, EVENT_LOGGED_OUT,
+  EVENT_AVAILABLE, EVENT_LUNCH, EVENT_LOGGED_OUT, EVENT_TALKING, EVENT_ON_HOLD, EVENT_WRAPUP,
 };
 
 typedef struct {
@@ -1293,6 +1296,7 @@ simulate_calls (DemoData *demo,
               call.agent = best;
               call.answered_ms = best_start + ring_ms;
               call.hold_ms = chance (demo, 0.25) ? uniform_ms (demo, 10000, 120000) : 0;
+              call.hold_at_ms = call.answered_ms + uniform_ms (demo, 5000, (gint64) (talk_s * 1000));
               call.ended_ms = call.answered_ms + (gint64) (talk_s * 1000) + call.hold_ms;
               call.wrapup_end_ms = call.ended_ms +
                                    uniform_ms (demo, 8000, (gint64) demo_queues[call.queue].wrapup_s * 2000);
@@ -1346,10 +1350,15 @@ event_object (DemoData        *demo,
   JsonObject *data = NULL;
   static const char * const types[] = {
     "call.offered", "call.answered", "call.abandoned", "call.ended", "call.wrapup_ended",
-    "agent.state", "agent.state", "agent.state",
+  };
+  static const char * const states[] = {
+    [EVENT_AVAILABLE] = "available", [EVENT_LUNCH] = "not_ready",
+    [EVENT_LOGGED_OUT] = "logged_out", [EVENT_TALKING] = "talking",
+    [EVENT_ON_HOLD] = "on_hold", [EVENT_WRAPUP] = "wrapup",
   };
 
-  json_object_set_string_member (object, "type", types[event->type]);
+  json_object_set_string_member (object, "type", event->type <= EVENT_WRAPUP_ENDED
+                                                 ? types[event->type] : "agent.state");
   set_time (object, "ts", event->ts);
 
   if (event->type <= EVENT_WRAPUP_ENDED)
@@ -1390,9 +1399,7 @@ event_object (DemoData        *demo,
 
       json_object_set_string_member (object, "agent", agent->username);
       data = json_object_new ();
-      json_object_set_string_member (data, "state",
-                                     event->type == EVENT_AVAILABLE ? "available"
-                                     : event->type == EVENT_LUNCH ? "not_ready" : "logged_out");
+      json_object_set_string_member (data, "state", states[event->type]);
       if (event->type == EVENT_LUNCH)
         json_object_set_string_member (data, "reason", "Lunch");
     }
@@ -1524,7 +1531,7 @@ write_day (DemoData  *demo,
            GError   **error)
 {
   g_autoptr(GArray) events = g_array_sized_new (FALSE, FALSE, sizeof (DemoEvent),
-                                                calls->len * 4 + demo->agents->len * 4);
+                                                calls->len * 8 + demo->agents->len * 4);
   KefuWrite write = KEFU_WRITE_INIT;
 
   write.actor = "kefu-switch";
@@ -1537,9 +1544,24 @@ write_day (DemoData  *demo,
       add_event (events, call->offered_ms, EVENT_OFFERED, i);
       if (call->answered)
         {
+          DemoAgent *agent = g_ptr_array_index (demo->agents, call->agent);
+
           add_event (events, call->answered_ms, EVENT_ANSWERED, i);
           add_event (events, call->ended_ms, EVENT_ENDED, i);
           add_event (events, call->wrapup_end_ms, EVENT_WRAPUP_ENDED, i);
+          /* The agent's side, as the switch reports it: occupancy is the
+           * time talking, on hold and in wrap-up. */
+          if (agent->log_states)
+            {
+              add_event (events, call->answered_ms, EVENT_TALKING, call->agent);
+              if (call->hold_ms)
+                {
+                  add_event (events, call->hold_at_ms, EVENT_ON_HOLD, call->agent);
+                  add_event (events, call->hold_at_ms + call->hold_ms, EVENT_TALKING, call->agent);
+                }
+              add_event (events, call->ended_ms, EVENT_WRAPUP, call->agent);
+              add_event (events, call->wrapup_end_ms, EVENT_AVAILABLE, call->agent);
+            }
         }
       else
         {

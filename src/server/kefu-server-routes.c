@@ -1335,6 +1335,12 @@ on_report_calls (KefuRequest *request)
     }
   query.queue = kefu_request_query (request, "queue");
   query.agent = kefu_request_query (request, "agent");
+  if (kefu_request_query (request, "sl_threshold_s"))
+    query.overrides |= KEFU_REPORT_OVERRIDE_THRESHOLD;
+  if (kefu_request_query (request, "short_abandon_s"))
+    query.overrides |= KEFU_REPORT_OVERRIDE_SHORT_ABANDON;
+  if (kefu_request_query (request, "sl_denominator"))
+    query.overrides |= KEFU_REPORT_OVERRIDE_DENOMINATOR;
 
   rows = kefu_report_calls (store_of (request), &query, &error);
   if (!rows)
