@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 static const char * const test_users[][2] = {
   { "agent", "agent" },
@@ -73,6 +74,13 @@ kefu_test_server_run_cli (KefuTestServer      *server,
   return g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1;
 }
 
+/* A test that aborts must not leave its server running. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static void
 spawn (KefuTestServer *server)
 {
@@ -84,6 +92,7 @@ spawn (KefuTestServer *server)
   g_autofree char *line = NULL;
 
   g_subprocess_launcher_set_stderr_file_path (launcher, log_path);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   /* Full stacks for the server, so tests/lsan.supp can name the libsoup
    * leak by the GLib function it comes through. */
   {
