@@ -160,5 +160,9 @@ static const char * const kefu_store_migrations[] = {
   "  body TEXT,"
   "  created_at @INT@ NOT NULL);"
   "CREATE INDEX operations_created ON operations (created_at);",
+
+  /* version 2: every agent state change closes the agent's open span;
+   * without this it scanned the agent's whole history each time. */
+  "CREATE INDEX agent_spans_open ON agent_spans (agent) WHERE ended_at IS NULL;",
   NULL
 };

@@ -19,7 +19,7 @@
 
 G_BEGIN_DECLS
 
-#define KEFU_STORE_SCHEMA_VERSION 1
+#define KEFU_STORE_SCHEMA_VERSION 2
 
 #define KEFU_STORE_ERROR (kefu_store_error_quark ())
 GQuark kefu_store_error_quark (void);

@@ -60,10 +60,10 @@ typedef struct {
 
   /* the row being read (owned) */
   GString   *field;
-  gboolean   field_quoted;
   gboolean   field_too_long;
   GPtrArray *cells;
   guint      n_cells;       /* counted on past the header's width */
+  gboolean   extra_content; /* a cell past the header's width holds something */
   char      *row_problem;   /* what is wrong with the row as CSV, if anything */
 
   /* the header (owned) */
@@ -292,7 +292,9 @@ import_row (CsvImport *import)
       add_problem (import, import->row_line, "%s", import->row_problem);
       return;
     }
-  if (import->n_cells > import->n_columns)
+  /* Empty cells past the last column are how spreadsheets pad short
+   * rows; only cells with something in them have no column to go to. */
+  if (import->extra_content)
     {
       add_problem (import, import->row_line,
                    "%u cells, but the header names only %u columns (a comma in a cell needs "
@@ -343,7 +345,7 @@ row_is_blank (CsvImport *import)
         if (!g_ascii_isspace (*p))
           return FALSE;
     }
-  return import->n_cells <= import->cells->len && !import->row_problem;
+  return !import->extra_content && !import->row_problem;
 }
 
 static void
@@ -372,10 +374,17 @@ end_field (CsvImport *import)
     }
   /* Cells past the header's width are only counted, for the message. */
   if (!import->have_header || import->n_cells < import->n_columns)
-    g_ptr_array_add (import->cells, g_strndup (import->field->str, import->field->len));
+    {
+      g_ptr_array_add (import->cells, g_strndup (import->field->str, import->field->len));
+    }
+  else
+    {
+      for (gsize i = 0; i < import->field->len; i++)
+        if (!g_ascii_isspace (import->field->str[i]))
+          import->extra_content = TRUE;
+    }
   import->n_cells++;
   g_string_truncate (import->field, 0);
-  import->field_quoted = FALSE;
   import->field_too_long = FALSE;
 }
 
@@ -393,6 +402,7 @@ end_row (CsvImport *import)
 
   g_ptr_array_set_size (import->cells, 0);
   import->n_cells = 0;
+  import->extra_content = FALSE;
   g_clear_pointer (&import->row_problem, g_free);
 }
 
@@ -440,7 +450,6 @@ feed (CsvImport  *import,
           if (c == '"')
             {
               import->state = CSV_QUOTED;
-              import->field_quoted = TRUE;
               import->quote_line = import->line;
               break;
             }
@@ -619,9 +628,13 @@ kefu_customer_import_csv (KefuStore         *store,
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                      "%s: no such file; nothing was imported", path);
+      else if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY))
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY,
+                     "%s is a folder, not a CSV file; nothing was imported", path);
       else
+        /* GIO's message names the file and says why */
         g_set_error (error, local_error->domain, local_error->code,
-                     "Cannot read %s: %s; nothing was imported", path, local_error->message);
+                     "%s; nothing was imported", local_error->message);
       return FALSE;
     }
   info = g_file_input_stream_query_info (stream, G_FILE_ATTRIBUTE_STANDARD_SIZE, NULL, NULL);

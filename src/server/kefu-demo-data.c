@@ -41,6 +41,17 @@
  * Reports do not need them (they fold the events), the customer's history
  * and case links do, and those look at recent calls. */
 #define MAX_CALL_RECORDS 100000
+/* Agents' states (logged in, talking, wrap-up, lunch...) are written for
+ * the most recent week only, and fewer days when there would be more than
+ * about MAX_AGENT_STATE_EVENTS of them.  Each agent.state event makes the
+ * store close the agent's open span, a search that today walks every span
+ * the agent ever had (the index is on agent and start, not on open spans),
+ * so their cost grows with the square of the history: a week of a small
+ * centre costs a second or two, 90 days of every call minutes.  Older
+ * days then simply have no agent time, so occupancy (a ratio) is taken
+ * over the days that have it rather than read as zero. */
+#define AGENT_STATE_DAYS 7
+#define MAX_AGENT_STATE_EVENTS 100000
 
 const char * const kefu_demo_logins[][3] = {
   { "agent1", "agent-demo", "agent" },
@@ -253,14 +264,16 @@ static const struct {
 } categories[N_CATEGORIES] = {
   { "billing",
     { "账单金额与合同不符", "申请开具增值税专用发票", "重复扣款，申请退款", "询问本月账单明细" },
-    { "Invoice amount does not match the contract", "Duplicate charge on the card, refund requested",
+    { "Invoice amount does not match the contract",
+      "Duplicate charge on the card, refund requested",
       "Copy of last month's invoice", "Question about a late payment fee" },
     { "refund issued", "invoice re-sent", "charges explained", "escalated to finance" } },
   { "technical",
     { "设备无法开机", "登录时提示密码错误", "网络连接频繁中断", "软件升级后无法打印" },
     { "Device does not power on", "Cannot log in after a password reset",
       "Connection drops every few minutes", "Printing fails after the latest update" },
-    { "resolved on first call", "fixed remotely", "technician booked", "escalated to second line" } },
+    { "resolved on first call", "fixed remotely", "technician booked",
+      "escalated to second line" } },
   { "delivery",
     { "订单超过预计时间未送达", "收到的商品有破损", "申请修改收货地址", "快递单号查询不到" },
     { "Order has not arrived after the promised date", "Parcel arrived damaged",
@@ -270,7 +283,8 @@ static const struct {
     { "对等待时间过长表示不满", "投诉上门安装人员迟到", "对退款处理进度不满", "投诉客服态度" },
     { "Complaint about long waiting times", "Installer arrived three hours late",
       "Unhappy with the refund progress", "Complaint about a previous call" },
-    { "apology and voucher", "escalated to supervisor", "callback scheduled", "apology and voucher" } },
+    { "apology and voucher", "escalated to supervisor", "callback scheduled",
+      "apology and voucher" } },
   { "sales enquiry",
     { "咨询企业版价格", "希望增加五个用户许可", "询问批量采购折扣", "申请产品试用" },
     { "Pricing for the enterprise plan", "Wants five more user licences",
@@ -400,6 +414,7 @@ typedef struct {
   guint64     n_events;
   guint64     n_cdrs;
   guint       record_days;
+  guint       state_days;
   guint64     n_cases;
   guint64     n_notes;
   guint       n_faxes;
@@ -664,6 +679,9 @@ password_hash (DemoData    *demo,
   return hash;
 }
 
+/* The generator draws one number per statement: the order C evaluates a
+ * call's arguments in is unspecified, and a seed must give the same data
+ * whatever the compiler. */
 static char *
 random_person_name (DemoData *demo,
                     gboolean  chinese)
@@ -671,14 +689,18 @@ random_person_name (DemoData *demo,
   if (chinese)
     {
       const Syllable *surname = &surnames[skewed_index (demo, G_N_ELEMENTS (surnames))];
+      const char *first = PICK (demo, given_syllables).hanzi;
+      const char *second = chance (demo, 0.35) ? "" : PICK (demo, given_syllables).hanzi;
 
-      if (chance (demo, 0.35))
-        return g_strconcat (surname->hanzi, PICK (demo, given_syllables).hanzi, NULL);
-      return g_strconcat (surname->hanzi, PICK (demo, given_syllables).hanzi,
-                          PICK (demo, given_syllables).hanzi, NULL);
+      return g_strconcat (surname->hanzi, first, second, NULL);
     }
-  return g_strdup_printf ("%s %s", PICK (demo, english_first_names),
-                          PICK (demo, english_surnames));
+  else
+    {
+      const char *first = PICK (demo, english_first_names);
+      const char *family = PICK (demo, english_surnames);
+
+      return g_strdup_printf ("%s %s", first, family);
+    }
 }
 
 /* Creates one user; *out_created is FALSE when the name was taken already. */
@@ -927,17 +949,22 @@ foreign_number (DemoData *demo)
 static char *
 chinese_company (DemoData *demo)
 {
-  return g_strconcat (PICK (demo, company_cities), PICK (demo, company_brands),
-                      PICK (demo, company_trades),
-                      chance (demo, 0.8) ? "有限公司" : "股份有限公司", NULL);
+  const char *city = PICK (demo, company_cities);
+  const char *brand = PICK (demo, company_brands);
+  const char *trade = PICK (demo, company_trades);
+  const char *form = chance (demo, 0.8) ? "有限公司" : "股份有限公司";
+
+  return g_strconcat (city, brand, trade, form, NULL);
 }
 
 static char *
 english_company (DemoData *demo)
 {
-  return g_strdup_printf ("%s %s %s", PICK (demo, english_company_brands),
-                          PICK (demo, english_company_trades),
-                          PICK (demo, english_company_suffixes));
+  const char *brand = PICK (demo, english_company_brands);
+  const char *trade = PICK (demo, english_company_trades);
+  const char *suffix = PICK (demo, english_company_suffixes);
+
+  return g_strdup_printf ("%s %s %s", brand, trade, suffix);
 }
 
 static char *
@@ -1006,7 +1033,10 @@ customer_object (DemoData *demo,
       json_object_set_string_member (object, "company", company);
     }
   json_object_set_string_member (object, "tier", tiers[tier]);
-  json_object_set_string_member (object, "owner", kefu_demo_logins[g_rand_int_range (demo->rand, 0, N_DEMO_AGENTS)][0]);
+  /* the demo logins own the customers, so agent1 sees "my customers" */
+  json_object_set_string_member (object, "owner",
+                                 kefu_demo_logins[g_rand_int_range (demo->rand, 0,
+                                                                    N_DEMO_AGENTS)][0]);
 
   /* The first number is the one they call from. */
   {
@@ -1206,7 +1236,8 @@ simulate_calls (DemoData *demo,
   g_autofree char *date = NULL;
 
   {
-    g_autoptr(GDateTime) local = g_date_time_new_from_unix_utc ((day_ms + SHANGHAI_OFFSET_MS) / 1000);
+    g_autoptr(GDateTime) local = g_date_time_new_from_unix_utc ((day_ms + SHANGHAI_OFFSET_MS) /
+                                                                1000);
 
     date = g_date_time_format (local, "%Y%m%d");
   }
@@ -1232,7 +1263,8 @@ simulate_calls (DemoData *demo,
       call.offered_ms = t;
       call.agent = -1;
       call.customer = -1;
-      g_snprintf (call.id, sizeof call.id, "demo%" G_GINT64_FORMAT "-%s-%05u", demo->base, date, i + 1);
+      g_snprintf (call.id, sizeof call.id, "demo%" G_GINT64_FORMAT "-%s-%05u", demo->base, date,
+                  i + 1);
 
       /* Who calls, and which menu option they press. */
       if (n_customers && chance (demo, KNOWN_CALLER_SHARE))
@@ -1247,9 +1279,10 @@ simulate_calls (DemoData *demo,
       else
         {
           /* 17x numbers are never given to demo customers: a stranger */
-          g_snprintf (call.caller, sizeof call.caller, "+8617%u%08u",
-                      (guint) g_rand_int_range (demo->rand, 0, 9),
-                      (guint) g_rand_int_range (demo->rand, 0, 100000000));
+          guint prefix = (guint) g_rand_int_range (demo->rand, 0, 9);
+          guint rest = (guint) g_rand_int_range (demo->rand, 0, 100000000);
+
+          g_snprintf (call.caller, sizeof call.caller, "+8617%u%08u", prefix, rest);
         }
       if (call.customer >= 0 &&
           g_array_index (demo->customers, DemoCustomer, call.customer).tier == TIER_VIP &&
@@ -1280,7 +1313,8 @@ simulate_calls (DemoData *demo,
               /* ties go to the agent idle longest */
               if (start < best_start ||
                   (start == best_start && start != G_MAXINT64 &&
-                   agent->free_ms < ((DemoAgent *) g_ptr_array_index (demo->agents, best))->free_ms))
+                   agent->free_ms <
+                   ((DemoAgent *) g_ptr_array_index (demo->agents, best))->free_ms))
                 {
                   best = (int) a;
                   best_start = start;
@@ -1296,10 +1330,12 @@ simulate_calls (DemoData *demo,
               call.agent = best;
               call.answered_ms = best_start + ring_ms;
               call.hold_ms = chance (demo, 0.25) ? uniform_ms (demo, 10000, 120000) : 0;
-              call.hold_at_ms = call.answered_ms + uniform_ms (demo, 5000, (gint64) (talk_s * 1000));
+              call.hold_at_ms = call.answered_ms +
+                                uniform_ms (demo, 5000, (gint64) (talk_s * 1000));
               call.ended_ms = call.answered_ms + (gint64) (talk_s * 1000) + call.hold_ms;
               call.wrapup_end_ms = call.ended_ms +
-                                   uniform_ms (demo, 8000, (gint64) demo_queues[call.queue].wrapup_s * 2000);
+                                   uniform_ms (demo, 8000,
+                                               (gint64) demo_queues[call.queue].wrapup_s * 2000);
               final_ms = call.wrapup_end_ms;
             }
           else
@@ -1482,7 +1518,8 @@ open_case (DemoData        *demo,
   json_object_set_string_member (object, "call_id", call->id);
   json_object_set_string_member (object, "category", categories[category].key);
   json_object_set_string_member (object, "disposition",
-                                 categories[category].dispositions[g_rand_int_range (demo->rand, 0, 4)]);
+                                 categories[category].dispositions[g_rand_int_range (demo->rand,
+                                                                                     0, 4)]);
   json_object_set_string_member (object, "priority",
                                  priorities[weighted (demo, priority_weights, 4)]);
   json_object_set_string_member (object, "status",
@@ -1522,11 +1559,12 @@ open_case (DemoData        *demo,
   return TRUE;
 }
 
-/* Writes the day's events; with_records, also a call record per call and
- * cases for some of them. */
+/* Writes the day's call events; with_states, the agents' states too; with
+ * records, a call record per call and cases for some of them. */
 static gboolean
 write_day (DemoData  *demo,
            GArray    *calls,
+           gboolean   with_states,
            gboolean   with_records,
            GError   **error)
 {
@@ -1551,7 +1589,7 @@ write_day (DemoData  *demo,
           add_event (events, call->wrapup_end_ms, EVENT_WRAPUP_ENDED, i);
           /* The agent's side, as the switch reports it: occupancy is the
            * time talking, on hold and in wrap-up. */
-          if (agent->log_states)
+          if (with_states && agent->log_states)
             {
               add_event (events, call->answered_ms, EVENT_TALKING, call->agent);
               if (call->hold_ms)
@@ -1574,7 +1612,7 @@ write_day (DemoData  *demo,
       DemoAgent *agent = g_ptr_array_index (demo->agents, a);
       gint64 lunch_ms, logout_ms;
 
-      if (!agent->on_shift || !agent->log_states)
+      if (!with_states || !agent->on_shift || !agent->log_states)
         continue;
       lunch_ms = agent->lunch_fixed ? agent->lunch_ms : MAX (agent->lunch_plan_ms, agent->free_ms);
       logout_ms = MAX (agent->logout_plan_ms, agent->free_ms);
@@ -1634,8 +1672,13 @@ create_history (DemoData  *demo,
   guint next_tenth = 1;
   guint64 expected_calls = (guint64) days * demo->options->calls_per_day;
   guint record_days = MAX (1u, MAX_CALL_RECORDS / MAX (1u, demo->options->calls_per_day));
+  /* talking, wrap-up and available for most calls, four more per agent */
+  double states_per_day = demo->options->calls_per_day * 3.2 + demo->agents->len * 4.0;
+  guint state_days = CLAMP ((guint) (MAX_AGENT_STATE_EVENTS / MAX (1.0, states_per_day)), 1u,
+                            AGENT_STATE_DAYS);
 
   demo->record_days = MIN (record_days, days);
+  demo->state_days = MIN (state_days, days);
 
   for (guint d = days; d-- > 0;)
     {
@@ -1648,7 +1691,7 @@ create_history (DemoData  *demo,
 
       plan_shifts (demo, day_ms, epoch_day, weekend);
       simulate_calls (demo, day_ms, weekend, calls);
-      if (!write_day (demo, calls, d < record_days, error))
+      if (!write_day (demo, calls, d < state_days, d < record_days, error))
         return FALSE;
       progress (demo, "call history", MIN (demo->n_calls, expected_calls), expected_calls,
                 &next_tenth);
@@ -1672,8 +1715,10 @@ create_faxes (DemoData  *demo,
       g_autoptr(JsonObject) object = json_object_new ();
       g_autoptr(JsonObject) record = NULL;
       gboolean inbound = chance (demo, 0.6);
-      gint64 when = demo->now_ms - uniform_ms (demo, HOUR_MS, MAX (1u, demo->options->days) * DAY_MS);
-      g_autoptr(GDateTime) local = g_date_time_new_from_unix_utc ((when + SHANGHAI_OFFSET_MS) / 1000);
+      gint64 when = demo->now_ms - uniform_ms (demo, HOUR_MS,
+                                               MAX (1u, demo->options->days) * DAY_MS);
+      g_autoptr(GDateTime) local = g_date_time_new_from_unix_utc ((when + SHANGHAI_OFFSET_MS) /
+                                                                  1000);
       g_autofree char *date = g_date_time_format (local, "%Y%m%d-%H%M");
       g_autofree char *filename = g_strdup_printf ("fax-%s-%03u.tif", date, i + 1);
 
@@ -1741,10 +1786,12 @@ kefu_demo_data_generate (KefuStore                 *store,
 
   if (ok)
     g_printerr ("demo-data: %u customers, %u agents, %" G_GUINT64_FORMAT " calls, %"
-                G_GUINT64_FORMAT " events, %" G_GUINT64_FORMAT " call records (last %u days), %"
-                G_GUINT64_FORMAT " cases, %" G_GUINT64_FORMAT " notes, %u faxes in %.1f s\n",
-                demo.customers->len, demo.agents->len, demo.n_calls, demo.n_events, demo.n_cdrs,
-                demo.record_days, demo.n_cases, demo.n_notes, demo.n_faxes,
+                G_GUINT64_FORMAT " events (agent states for the last %u days), %" G_GUINT64_FORMAT
+                " call records (last %u days), %" G_GUINT64_FORMAT " cases, %" G_GUINT64_FORMAT
+                " notes, %u faxes in %.1f s\n",
+                demo.customers->len, demo.agents->len, demo.n_calls, demo.n_events,
+                demo.state_days, demo.n_cdrs, demo.record_days, demo.n_cases, demo.n_notes,
+                demo.n_faxes,
                 (double) (g_get_monotonic_time () - demo.started_us) / G_USEC_PER_SEC);
 
   g_rand_free (demo.rand);

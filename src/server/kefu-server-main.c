@@ -39,11 +39,28 @@ typedef struct {
   char     *postgresql;
   char     *role;
   char     *password;
+  char     *default_country;
+  char     *password_cost;
   int       customers;
   int       days;
   int       calls_per_day;
   int       seed;
 } Options;
+
+static void
+options_clear (Options *options)
+{
+  g_free (options->config_path);
+  g_free (options->listen);
+  g_free (options->database);
+  g_free (options->postgresql);
+  g_free (options->role);
+  g_free (options->password);
+  g_free (options->default_country);
+  g_free (options->password_cost);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
 
 static KefuStore *
 open_store (KefuServerConfig  *config,
@@ -290,7 +307,9 @@ command_import (KefuServerConfig *config,
     }
   for (guint i = 0; report.problems && i < report.problems->len; i++)
     g_printerr ("%s: %s\n", args[1], (char *) g_ptr_array_index (report.problems, i));
-  g_print ("%u customers imported, %u rows rejected.\n", report.taken, report.rejected);
+  g_print ("%u %s imported, %u %s rejected.\n", report.taken,
+           report.taken == 1 ? "customer" : "customers", report.rejected,
+           report.rejected == 1 ? "row" : "rows");
   kefu_import_report_clear (&report);
   return report.rejected > 0 && report.taken == 0 ? 1 : 0;
 }
@@ -342,9 +361,7 @@ main (int   argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(KefuServerConfig) config = kefu_server_config_new ();
-  g_autofree char *default_country = NULL;
-  g_autofree char *password_cost = NULL;
-  Options options = { 0 };
+  g_auto(Options) options = { 0 };
   GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &options.config_path,
       "Settings file (INI)", "FILE" },
@@ -354,9 +371,9 @@ main (int   argc,
       "SQLite database file", "FILE" },
     { "postgresql", 0, 0, G_OPTION_ARG_STRING, &options.postgresql,
       "Use PostgreSQL with this libpq connection string", "CONNINFO" },
-    { "default-country", 0, 0, G_OPTION_ARG_STRING, &default_country,
+    { "default-country", 0, 0, G_OPTION_ARG_STRING, &options.default_country,
       "Country for numbers without a country code (CN)", "CC" },
-    { "password-cost", 0, 0, G_OPTION_ARG_STRING, &password_cost,
+    { "password-cost", 0, 0, G_OPTION_ARG_STRING, &options.password_cost,
       "Password hashing cost: interactive (default), moderate, minimum (tests)", "COST" },
     { "role", 0, 0, G_OPTION_ARG_STRING, &options.role, "user add: the user's role", "ROLE" },
     { "password", 0, 0, G_OPTION_ARG_STRING, &options.password,
@@ -410,12 +427,13 @@ main (int   argc,
       g_free (config->pg_conninfo);
       config->pg_conninfo = g_strdup (options.postgresql);
     }
-  if (default_country)
+  if (options.default_country)
     {
       g_free (config->default_country);
-      config->default_country = g_ascii_strup (default_country, -1);
+      config->default_country = g_ascii_strup (options.default_country, -1);
     }
-  if (password_cost && !kefu_password_cost_from_string (password_cost, &config->password_cost))
+  if (options.password_cost &&
+      !kefu_password_cost_from_string (options.password_cost, &config->password_cost))
     {
       g_printerr ("kefu-server: --password-cost must be interactive, moderate or minimum\n");
       return 2;
@@ -444,11 +462,5 @@ main (int   argc,
       status = 2;
     }
 
-  g_free (options.config_path);
-  g_free (options.listen);
-  g_free (options.database);
-  g_free (options.postgresql);
-  g_free (options.role);
-  g_free (options.password);
   return status;
 }
