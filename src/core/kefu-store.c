@@ -20,6 +20,10 @@ struct _KefuStore {
   /* owned */
   KefuDb  *db;
   char    *default_country;
+  /* SQLite has one writer; writers of this process queue here rather than
+   * in SQLite's busy handler, whose sleeps of up to 100 ms would be every
+   * contended write's latency. */
+  GMutex   write_lock;
 };
 
 G_DEFINE_FINAL_TYPE (KefuStore, kefu_store, G_TYPE_OBJECT)
@@ -88,6 +92,7 @@ kefu_store_finalize (GObject *object)
 
   g_clear_object (&self->db);
   g_free (self->default_country);
+  g_mutex_clear (&self->write_lock);
 
   G_OBJECT_CLASS (kefu_store_parent_class)->finalize (object);
 }
@@ -101,6 +106,7 @@ kefu_store_class_init (KefuStoreClass *klass)
 static void
 kefu_store_init (KefuStore *self)
 {
+  g_mutex_init (&self->write_lock);
 }
 
 KefuStore *
@@ -128,6 +134,12 @@ kefu_store_get_default_country (KefuStore *self)
 
 /* --- connections and transactions ------------------------------------- */
 
+static gboolean
+serialises_writers (KefuStore *self)
+{
+  return kefu_db_get_dialect (self->db) == KEFU_DB_DIALECT_SQLITE;
+}
+
 static KefuDbConn *
 begin_write (KefuStore  *self,
              GError    **error)
@@ -136,8 +148,12 @@ begin_write (KefuStore  *self,
 
   if (!conn)
     return NULL;
+  if (serialises_writers (self))
+    g_mutex_lock (&self->write_lock);
   if (!kefu_db_begin (conn, error))
     {
+      if (serialises_writers (self))
+        g_mutex_unlock (&self->write_lock);
       kefu_db_release (self->db, conn);
       return NULL;
     }
@@ -165,6 +181,8 @@ end_write (KefuStore   *self,
     ok = kefu_db_commit (conn, error);
   else
     kefu_db_rollback (conn);
+  if (serialises_writers (self))
+    g_mutex_unlock (&self->write_lock);
   kefu_db_release (self->db, conn);
   return ok;
 }
