@@ -42,16 +42,13 @@
  * and case links do, and those look at recent calls. */
 #define MAX_CALL_RECORDS 100000
 /* Agents' states (logged in, talking, wrap-up, lunch...) are written for
- * the most recent week only, and fewer days when there would be more than
- * about MAX_AGENT_STATE_EVENTS of them.  Each agent.state event makes the
- * store close the agent's open span, a search that today walks every span
- * the agent ever had (the index is on agent and start, not on open spans),
- * so their cost grows with the square of the history: a week of a small
- * centre costs a second or two, 90 days of every call minutes.  Older
- * days then simply have no agent time, so occupancy (a ratio) is taken
- * over the days that have it rather than read as zero. */
-#define AGENT_STATE_DAYS 7
-#define MAX_AGENT_STATE_EVENTS 100000
+ * the most recent days, as many as fit in about MAX_AGENT_STATE_EVENTS:
+ * the whole history of the default demo, a week or so of a big benchmark
+ * centre (whose event count is the benchmark's to choose).  Days without
+ * them have no agent time, so occupancy (a ratio) is taken over the days
+ * that have it rather than read as zero. */
+#define AGENT_STATE_DAYS 366
+#define MAX_AGENT_STATE_EVENTS 400000
 
 const char * const kefu_demo_logins[][3] = {
   { "agent1", "agent-demo", "agent" },
@@ -214,7 +211,7 @@ static const char * const english_company_suffixes[] = {
 };
 
 static const char * const email_domains[] = {
-  "example.com", "example.cn", "example.net", "example.org", "mail.example.com",
+  "example.com", "example.net", "example.org", "mail.example.com", "mail.example.org",
 };
 
 static const char * const customer_tags[] = {
