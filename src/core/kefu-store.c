@@ -1405,13 +1405,17 @@ kefu_store_session_create (KefuStore   *self,
     KEFU_DB_V_INT (now),
   };
   KefuDbValue expired[] = { KEFU_DB_V_INT (now) };
+  KefuDbValue old_ops[] = { KEFU_DB_V_INT (now - KEFU_STORE_OPERATION_KEEP_MS) };
   KefuDbConn *conn = begin_write (self, error);
   gboolean ok;
 
   if (!conn)
     return FALSE;
-  /* Sweep expired sessions while we hold the write lock anyway. */
+  /* Sweep expired sessions and operation ids too old to be retried
+   * (KEFU_STORE_OPERATION_KEEP_MS) while we hold the write lock anyway. */
   ok = kefu_db_exec (conn, "DELETE FROM sessions WHERE expires_at < ?", expired, 1, NULL, error) &&
+       kefu_db_exec (conn, "DELETE FROM operations WHERE created_at < ?", old_ops, 1, NULL,
+                     error) &&
        kefu_db_exec (conn, "INSERT INTO sessions (token_hash, agent_id, expires_at, created_at) "
                      "VALUES (?, ?, ?, ?)", params, G_N_ELEMENTS (params), NULL, error);
   return end_write (self, conn, ok, error);

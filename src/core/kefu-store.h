@@ -21,6 +21,10 @@ G_BEGIN_DECLS
 
 #define KEFU_STORE_SCHEMA_VERSION 2
 
+/* How long a finished operation id is remembered for replays: 30 days,
+ * longer than any desktop stays offline with changes waiting. */
+#define KEFU_STORE_OPERATION_KEEP_MS (30 * 24 * 3600 * G_GINT64_CONSTANT (1000))
+
 #define KEFU_STORE_ERROR (kefu_store_error_quark ())
 GQuark kefu_store_error_quark (void);
 
