@@ -859,3 +859,56 @@ kefu_ua_local_port(const struct kefu_ua *ua, int sip_transp, uint16_t *port)
 
 	return err;
 }
+
+/** The SIP stack, for the call sessions (phone thread). */
+struct sip *
+kefu_ua_sip(const struct kefu_ua *ua)
+{
+	return ua ? ua->sip : NULL;
+}
+
+/** Which account an incoming request for @user is for (phone thread). */
+const char *
+kefu_ua_account_for_user(const struct kefu_ua *ua, const char *user)
+{
+	struct le *le;
+
+	if (!ua || !user)
+		return NULL;
+
+	for (le = ua->accounts.head; le; le = le->next) {
+		const struct account *acc = le->data;
+
+		if (0 == str_cmp(acc->cuser, user))
+			return acc->id;
+	}
+
+	return NULL;
+}
+
+/** An account's identity for placing calls (phone thread). */
+int
+kefu_ua_account_identity(const struct kefu_ua *ua, const char *account_id,
+			 const char **aor, const char **cuser,
+			 const char **auth_user, const char **password)
+{
+	const struct account *acc;
+
+	if (!ua || !account_id)
+		return EINVAL;
+
+	acc = account_find(ua, account_id);
+	if (!acc)
+		return ENOENT;
+
+	if (aor)
+		*aor = acc->aor;
+	if (cuser)
+		*cuser = acc->cuser;
+	if (auth_user)
+		*auth_user = acc->auth_user;
+	if (password)
+		*password = acc->password;
+
+	return 0;
+}

@@ -75,6 +75,17 @@ int  kefu_ua_register (struct kefu_ua *ua, const struct kefu_account_config *acc
 int  kefu_ua_unregister (struct kefu_ua *ua, const char *account_id);
 int  kefu_ua_local_port (const struct kefu_ua *ua, int sip_transp, uint16_t *port);
 
+/* phone thread, for the call sessions (kefu-call-session.h) */
+struct sip;
+struct sip *kefu_ua_sip (const struct kefu_ua *ua);
+/* The id of the account whose contact user is @user, or NULL. */
+const char *kefu_ua_account_for_user (const struct kefu_ua *ua, const char *user);
+/* An account's identity and credentials, borrowed: valid until the account
+ * is unregistered.  ENOENT for an unknown id. */
+int  kefu_ua_account_identity (const struct kefu_ua *ua, const char *account_id,
+                               const char **aor, const char **cuser,
+                               const char **auth_user, const char **password);
+
 /* any thread */
 const char *kefu_reg_state_name (enum kefu_reg_state state);
 

@@ -1,0 +1,1094 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * Call signalling on libre's sipsess, on the phone thread.
+ * libre-facing, so this file keeps libre's tabs.
+ *
+ * A call is named by a numeric id that the GLib side may hold; the struct
+ * call itself never leaves this thread.  A call ends in exactly one CLOSED
+ * event, and its memory is dropped on the next loop turn when libre ended
+ * it (never inside libre's own handler).
+ */
+#define G_LOG_DOMAIN "KefuCallSession"
+
+#include "config.h"
+
+#include "kefu-call-session.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+/* libre 1.1's headers take the platform from macros its own build sets;
+ * these match Debian's build (struct sa, bool and the integer types). */
+#define HAVE_INTTYPES_H 1
+#define HAVE_STDBOOL_H 1
+#define HAVE_INET6 1
+#include <re.h>
+
+#include "kefu-sdp.h"
+
+#define ALLOW "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS\r\n"
+
+enum {
+	MAX_AUTH_TRIES = 2,
+};
+
+struct kefu_calls {
+	struct kefu_phone_loop *loop;    /* borrowed: the loop owns us */
+	struct kefu_ua *ua;              /* borrowed: attached before us */
+	struct sipsess_sock *sock;
+	struct list calls;
+	bool listen_any;
+	bool stopping;
+	char *listen_user;
+	char *display_name;
+	char *codecs;
+	int telev_pt;
+	kefu_call_event_h *eventh;       /* runs on the UI context */
+	void *arg;
+};
+
+struct call {
+	struct le le;
+	struct kefu_calls *calls;        /* borrowed */
+	guint id;
+	enum kefu_call_direction dir;
+	char *account_id;                /* NULL in listen mode */
+	char *auth_user;
+	char *password;
+	unsigned auth_tries;
+	struct sipsess *sess;
+	struct kefu_sdp_media *sdp;
+	struct udp_sock *rtp;            /* reserves our RTP port */
+	uint16_t rtp_port;
+	struct mbuf *early;              /* SDP answer of a 183 */
+	bool got_offer;                  /* incoming INVITE carried SDP */
+	bool answered;
+	bool established;
+	bool closed;
+	bool hold_pending;               /* our re-INVITE is out */
+	bool remote_hold;                /* as last reported */
+	struct tmr tmr_free;
+};
+
+struct posted_event {
+	struct kefu_call_event ev;
+	kefu_call_event_h *eventh;
+	void *arg;
+};
+
+static gint last_call_id;
+
+/* --- events to the UI ---------------------------------------------------- */
+
+const char *
+kefu_call_event_type_name(enum kefu_call_event_type type)
+{
+	switch (type) {
+
+	case KEFU_CALL_EVENT_INCOMING:       return "incoming";
+	case KEFU_CALL_EVENT_PROGRESS:       return "progress";
+	case KEFU_CALL_EVENT_ESTABLISHED:    return "established";
+	case KEFU_CALL_EVENT_HELD:           return "held";
+	case KEFU_CALL_EVENT_RESUMED:        return "resumed";
+	case KEFU_CALL_EVENT_REMOTE_HOLD:    return "remote hold";
+	case KEFU_CALL_EVENT_REMOTE_RESUMED: return "remote resumed";
+	case KEFU_CALL_EVENT_CLOSED:         return "closed";
+	}
+
+	return "?";
+}
+
+/** The value of the first header called @name (case-insensitive). */
+const char *
+kefu_call_event_header(const struct kefu_call_event *ev, const char *name)
+{
+	if (!ev || !ev->headers || !name)
+		return NULL;
+
+	for (guint i = 0; i < ev->headers->len; i++) {
+		const struct kefu_call_header *h = ev->headers->pdata[i];
+
+		if (0 == g_ascii_strcasecmp(h->name, name))
+			return h->value;
+	}
+
+	return NULL;
+}
+
+static void
+header_free(gpointer data)
+{
+	struct kefu_call_header *h = data;
+
+	g_free(h->name);
+	g_free(h->value);
+	g_free(h);
+}
+
+static gboolean
+deliver_event(gpointer data)
+{
+	struct posted_event *pe = data;
+
+	if (pe->eventh)
+		pe->eventh(&pe->ev, pe->arg);
+
+	return G_SOURCE_REMOVE;
+}
+
+static void
+free_event(gpointer data)
+{
+	struct posted_event *pe = data;
+
+	g_free(pe->ev.account_id);
+	g_free(pe->ev.from_name);
+	g_free(pe->ev.from_uri);
+	g_free(pe->ev.to_uri);
+	if (pe->ev.headers)
+		g_ptr_array_unref(pe->ev.headers);
+	g_free(pe->ev.reason);
+	g_free(pe->ev.codec);
+	g_free(pe->ev.remote_rtp);
+	g_free(pe);
+}
+
+static struct posted_event *
+event_new(const struct call *call, enum kefu_call_event_type type)
+{
+	struct posted_event *pe = g_new0(struct posted_event, 1);
+
+	pe->ev.type = type;
+	pe->ev.call_id = call->id;
+	pe->ev.direction = call->dir;
+	pe->ev.account_id = g_strdup(call->account_id);
+	pe->ev.telev_pt = -1;
+	pe->ev.local_rtp_port = call->rtp_port;
+	pe->eventh = call->calls->eventh;
+	pe->arg = call->calls->arg;
+
+	return pe;
+}
+
+static void
+event_add_media(struct posted_event *pe, const struct call *call)
+{
+	struct kefu_sdp_codec codec;
+	const struct sa *raddr;
+
+	if (!call->sdp)
+		return;
+
+	if (0 == kefu_sdp_media_codec(call->sdp, &codec)) {
+		pe->ev.codec = g_strdup(codec.name);
+		pe->ev.codec_pt = codec.pt;
+		pe->ev.srate = codec.srate;
+	}
+	pe->ev.telev_pt = kefu_sdp_media_telev_pt(call->sdp);
+
+	raddr = kefu_sdp_media_raddr(call->sdp);
+	if (raddr && sa_isset(raddr, SA_ADDR)) {
+		char buf[64];
+
+		if (re_snprintf(buf, sizeof(buf), "%J", raddr) > 0)
+			pe->ev.remote_rtp = g_strdup(buf);
+	}
+
+	pe->ev.local_hold = kefu_sdp_media_local_hold(call->sdp);
+	pe->ev.remote_hold = kefu_sdp_media_remote_hold(call->sdp);
+}
+
+static void
+post(struct call *call, struct posted_event *pe)
+{
+	g_debug("call %u: %s%s%s", call->id,
+		kefu_call_event_type_name(pe->ev.type),
+		pe->ev.reason ? ": " : "", pe->ev.reason ? pe->ev.reason : "");
+
+	kefu_phone_loop_post(call->calls->loop, deliver_event, pe,
+			     free_event);
+}
+
+static void
+post_media_event(struct call *call, enum kefu_call_event_type type)
+{
+	struct posted_event *pe = event_new(call, type);
+
+	event_add_media(pe, call);
+	post(call, pe);
+}
+
+static char *
+pl_gstrdup(const struct pl *pl)
+{
+	return pl && pl->p ? g_strndup(pl->p, pl->l) : g_strdup("");
+}
+
+/* --- call objects -------------------------------------------------------- */
+
+static void
+call_destructor(void *arg)
+{
+	struct call *call = arg;
+
+	tmr_cancel(&call->tmr_free);
+	list_unlink(&call->le);
+	/* libre sends the CANCEL or BYE a live session still needs */
+	mem_deref(call->sess);
+	mem_deref(call->sdp);
+	mem_deref(call->rtp);
+	mem_deref(call->early);
+	mem_deref(call->account_id);
+	mem_deref(call->auth_user);
+	mem_deref(call->password);
+}
+
+static struct call *
+call_find(const struct kefu_calls *calls, guint id)
+{
+	struct le *le;
+
+	for (le = calls->calls.head; le; le = le->next) {
+		struct call *call = le->data;
+
+		if (call->id == id && !call->closed)
+			return call;
+	}
+
+	return NULL;
+}
+
+static void
+on_free_timer(void *arg)
+{
+	struct call *call = arg;
+
+	mem_deref(call);
+}
+
+/* The call is over: one CLOSED event, and the memory goes on the next
+ * loop turn (we may be inside one of libre's handlers for the session). */
+static void
+call_close(struct call *call, uint16_t scode, const char *reason)
+{
+	struct posted_event *pe;
+
+	if (call->closed)
+		return;
+
+	call->closed = true;
+	pe = event_new(call, KEFU_CALL_EVENT_CLOSED);
+	pe->ev.scode = scode;
+	pe->ev.reason = g_strdup(reason ? reason : "");
+	post(call, pe);
+
+	tmr_start(&call->tmr_free, 0, on_free_timer, call);
+}
+
+static void
+on_rtp(const struct sa *src, struct mbuf *mb, void *arg)
+{
+	/* media is not ours: the port is only reserved */
+	(void)src;
+	(void)mb;
+	(void)arg;
+}
+
+static int
+call_alloc(struct call **callp, struct kefu_calls *calls, guint id,
+	   enum kefu_call_direction dir, const char *account_id,
+	   const struct sa *laddr)
+{
+	struct kefu_sdp_config sc = {
+		.codecs = calls->codecs,
+		.telev_pt = calls->telev_pt,
+	};
+	struct call *call;
+	struct sa la;
+	int err;
+
+	call = mem_zalloc(sizeof(*call), call_destructor);
+	if (!call)
+		return ENOMEM;
+
+	call->calls = calls;
+	call->id = id;
+	call->dir = dir;
+	tmr_init(&call->tmr_free);
+
+	if (account_id) {
+		err = str_dup(&call->account_id, account_id);
+		if (err)
+			goto out;
+	}
+
+	/* The RTP port is bound now, so the SDP names a port that is ours
+	 * and that nothing else takes before the media starts. */
+	sa_cpy(&la, laddr);
+	sa_set_port(&la, 0);
+	err = udp_listen(&call->rtp, &la, on_rtp, call);
+	if (err)
+		goto out;
+	err = udp_local_get(call->rtp, &la);
+	if (err)
+		goto out;
+	call->rtp_port = sa_port(&la);
+
+	err = kefu_sdp_media_alloc(&call->sdp, &la, &sc);
+	if (err)
+		goto out;
+
+	list_append(&calls->calls, &call->le, call);
+
+ out:
+	if (err)
+		mem_deref(call);
+	else
+		*callp = call;
+
+	return err;
+}
+
+/* --- sipsess handlers ---------------------------------------------------- */
+
+static int
+on_auth(char **username, char **password, const char *realm, void *arg)
+{
+	struct call *call = arg;
+	int err;
+
+	(void)realm;
+	if (!call->auth_user || !call->password ||
+	    ++call->auth_tries > MAX_AUTH_TRIES)
+		return EAUTH;
+
+	err = str_dup(username, call->auth_user);
+	err |= str_dup(password, call->password);
+
+	return err;
+}
+
+/* The peer's offer: in a re-INVITE, or in the 200 to an INVITE without
+ * one.  An error makes libre answer 488. */
+static int
+on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+	bool remote_hold;
+	size_t pos = msg->mb->pos;
+	int err;
+
+	err = kefu_sdp_media_read_offer(call->sdp, msg->mb);
+	msg->mb->pos = pos;
+	if (err) {
+		g_message("call %u: refused re-offer: %s", call->id,
+			  g_strerror(err));
+		return err;
+	}
+
+	err = kefu_sdp_media_create_answer(call->sdp, descp);
+	if (err)
+		return err;
+
+	remote_hold = kefu_sdp_media_remote_hold(call->sdp);
+	if (call->established && remote_hold != call->remote_hold) {
+		call->remote_hold = remote_hold;
+		post_media_event(call, remote_hold
+				 ? KEFU_CALL_EVENT_REMOTE_HOLD
+				 : KEFU_CALL_EVENT_REMOTE_RESUMED);
+	}
+
+	return 0;
+}
+
+/* The answer to our offer: in the 200 (initial INVITE or our re-INVITE),
+ * or in the ACK when we offered in our 200. */
+static int
+on_answer(const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+	struct mbuf *mb = msg->mb;
+	size_t pos = mb->pos;
+	int err;
+
+	/* a 200 may leave out the answer already given in a 183 */
+	if (!mbuf_get_left(mb) && call->early)
+		mb = call->early;
+
+	err = kefu_sdp_media_read_answer(call->sdp, mb);
+	mb->pos = pos;
+	if (err) {
+		g_message("call %u: unusable SDP answer: %s", call->id,
+			  g_strerror(err));
+		return err;
+	}
+
+	if (call->hold_pending) {
+		call->hold_pending = false;
+		post_media_event(call, kefu_sdp_media_local_hold(call->sdp)
+				 ? KEFU_CALL_EVENT_HELD
+				 : KEFU_CALL_EVENT_RESUMED);
+	}
+
+	return 0;
+}
+
+static void
+on_progress(const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+	struct posted_event *pe;
+	size_t len = mbuf_get_left(msg->mb);
+
+	if (len) {
+		mem_deref(call->early);
+		call->early = mbuf_alloc(len);
+		if (call->early) {
+			(void)mbuf_write_mem(call->early, mbuf_buf(msg->mb),
+					     len);
+			call->early->pos = 0;
+		}
+	}
+
+	pe = event_new(call, KEFU_CALL_EVENT_PROGRESS);
+	pe->ev.scode = msg->scode;
+	pe->ev.reason = pl_gstrdup(&msg->reason);
+	pe->ev.early_media = len > 0;
+	post(call, pe);
+}
+
+static void
+on_established(const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+
+	(void)msg;
+	call->established = true;
+	call->remote_hold = kefu_sdp_media_remote_hold(call->sdp);
+	post_media_event(call, KEFU_CALL_EVENT_ESTABLISHED);
+}
+
+static void
+on_close(int err, const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+	g_autofree char *reason = NULL;
+	uint16_t scode = 0;
+
+	if (msg && !msg->req && msg->scode >= 300) {
+		scode = msg->scode;
+		reason = pl_gstrdup(&msg->reason);
+	}
+	else if (err == ETIMEDOUT) {
+		scode = 408;
+		reason = g_strdup("timeout");
+	}
+	else if (err == ECONNRESET) {
+		/* libre says so both for a BYE and for a CANCEL */
+		reason = g_strdup(call->established || call->answered
+				  ? "remote hangup" : "cancelled");
+	}
+	else if (err) {
+		reason = g_strdup(g_strerror(err));
+	}
+	else {
+		reason = g_strdup("remote hangup");
+	}
+
+	call_close(call, scode, reason);
+}
+
+/* --- incoming ------------------------------------------------------------ */
+
+static GPtrArray *
+copy_headers(const struct sip_msg *msg)
+{
+	GPtrArray *headers = g_ptr_array_new_with_free_func(header_free);
+	struct le *le;
+
+	for (le = msg->hdrl.head; le; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+		struct kefu_call_header *h = g_new0(struct kefu_call_header,
+						    1);
+
+		h->name = pl_gstrdup(&hdr->name);
+		h->value = pl_gstrdup(&hdr->val);
+		g_ptr_array_add(headers, h);
+	}
+
+	return headers;
+}
+
+static const char *
+status_reason(uint16_t scode)
+{
+	switch (scode) {
+
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 486: return "Busy Here";
+	case 488: return "Not Acceptable Here";
+	case 503: return "Service Unavailable";
+	case 603: return "Decline";
+	default:  return scode < 500 ? "Client Error" : "Server Error";
+	}
+}
+
+static void
+on_incoming(const struct sip_msg *msg, void *arg)
+{
+	struct kefu_calls *calls = arg;
+	struct sip *sip = kefu_ua_sip(calls->ua);
+	g_autofree char *user = NULL;
+	const char *account_id = NULL;
+	const char *cuser;
+	struct posted_event *pe;
+	struct call *call = NULL;
+	uint16_t scode;
+	int err;
+
+	if (calls->stopping) {
+		(void)sip_treply(NULL, sip, msg, 503, status_reason(503));
+		return;
+	}
+
+	user = pl_gstrdup(&msg->uri.user);
+	if (!calls->listen_any) {
+		account_id = kefu_ua_account_for_user(calls->ua, user);
+		if (!account_id) {
+			g_debug("INVITE for unknown user '%s'", user);
+			(void)sip_treply(NULL, sip, msg, 404,
+					 status_reason(404));
+			return;
+		}
+	}
+	cuser = *user ? user : calls->listen_user;
+
+	err = call_alloc(&call, calls,
+			 (guint)g_atomic_int_add(&last_call_id, 1) + 1,
+			 KEFU_CALL_INCOMING, account_id, &msg->dst);
+	if (err) {
+		g_warning("incoming call: %s", g_strerror(err));
+		(void)sip_treply(NULL, sip, msg, 500, status_reason(500));
+		return;
+	}
+
+	if (mbuf_get_left(msg->mb)) {
+		size_t pos = msg->mb->pos;
+
+		err = kefu_sdp_media_read_offer(call->sdp, msg->mb);
+		msg->mb->pos = pos;
+		if (err) {
+			scode = kefu_sdp_sip_status(err);
+			g_message("incoming call refused with %u: %s", scode,
+				  err == KEFU_SDP_ENOCODEC
+				  ? "no codec in common" : g_strerror(err));
+			(void)sip_treply(NULL, sip, msg, scode,
+					 status_reason(scode));
+			mem_deref(call);
+			return;
+		}
+		call->got_offer = true;
+	}
+
+	err = sipsess_accept(&call->sess, calls->sock, msg, 180, "Ringing",
+			     cuser, "application/sdp", NULL,
+			     NULL, NULL, false,
+			     on_offer, on_answer, on_established, NULL, NULL,
+			     on_close, call, ALLOW);
+	if (err) {
+		g_warning("incoming call: accept: %s", g_strerror(err));
+		(void)sip_treply(NULL, sip, msg, 500, status_reason(500));
+		mem_deref(call);
+		return;
+	}
+
+	pe = event_new(call, KEFU_CALL_EVENT_INCOMING);
+	pe->ev.from_name = pl_gstrdup(&msg->from.dname);
+	pe->ev.from_uri = pl_gstrdup(&msg->from.auri);
+	pe->ev.to_uri = pl_gstrdup(&msg->to.auri);
+	pe->ev.headers = copy_headers(msg);
+	event_add_media(pe, call);
+	post(call, pe);
+}
+
+/* --- commands (phone thread) --------------------------------------------- */
+
+/** Answer an incoming call with 200 and our SDP (phone thread). */
+int
+kefu_calls_answer(struct kefu_calls *calls, guint call_id)
+{
+	struct mbuf *desc = NULL;
+	struct call *call;
+	int err;
+
+	if (!calls)
+		return EINVAL;
+
+	call = call_find(calls, call_id);
+	if (!call)
+		return ENOENT;
+	if (call->dir != KEFU_CALL_INCOMING || call->answered)
+		return EPROTO;
+
+	/* without an offer in the INVITE we offer, and the ACK answers */
+	err = call->got_offer ? kefu_sdp_media_create_answer(call->sdp, &desc)
+		: kefu_sdp_media_create_offer(call->sdp, &desc);
+	if (err)
+		return err;
+
+	err = sipsess_answer(call->sess, 200, "OK", desc, ALLOW);
+	mem_deref(desc);
+	if (err)
+		return err;
+
+	call->answered = true;
+
+	return 0;
+}
+
+/** Refuse an unanswered incoming call, 486 or 603 (phone thread). */
+int
+kefu_calls_reject(struct kefu_calls *calls, guint call_id, uint16_t scode)
+{
+	struct call *call;
+	int err;
+
+	if (!calls || scode < 400 || scode > 699)
+		return EINVAL;
+
+	call = call_find(calls, call_id);
+	if (!call)
+		return ENOENT;
+	if (call->dir != KEFU_CALL_INCOMING || call->answered)
+		return EPROTO;
+
+	err = sipsess_reject(call->sess, scode, status_reason(scode), NULL);
+	call->closed = true;
+	{
+		struct posted_event *pe = event_new(call,
+						    KEFU_CALL_EVENT_CLOSED);
+
+		pe->ev.scode = scode;
+		pe->ev.reason = g_strdup(status_reason(scode));
+		post(call, pe);
+	}
+	mem_deref(call);
+
+	return err;
+}
+
+/** End a call: CANCEL, BYE, or 603 to an unanswered INVITE (phone thread). */
+int
+kefu_calls_hangup(struct kefu_calls *calls, guint call_id)
+{
+	struct posted_event *pe;
+	struct call *call;
+
+	if (!calls)
+		return EINVAL;
+
+	call = call_find(calls, call_id);
+	if (!call)
+		return ENOENT;
+
+	if (call->dir == KEFU_CALL_INCOMING && !call->answered)
+		(void)sipsess_reject(call->sess, 603, status_reason(603),
+				     NULL);
+
+	call->closed = true;
+	pe = event_new(call, KEFU_CALL_EVENT_CLOSED);
+	pe->ev.reason = g_strdup("local hangup");
+	post(call, pe);
+	mem_deref(call);  /* the session sends CANCEL or BYE */
+
+	return 0;
+}
+
+/** Hold (sendonly) or resume (sendrecv) by re-INVITE (phone thread). */
+int
+kefu_calls_hold(struct kefu_calls *calls, guint call_id, bool hold)
+{
+	struct mbuf *desc = NULL;
+	struct call *call;
+	int err;
+
+	if (!calls)
+		return EINVAL;
+
+	call = call_find(calls, call_id);
+	if (!call)
+		return ENOENT;
+	if (!call->established)
+		return EPROTO;
+
+	err = kefu_sdp_media_hold(call->sdp, hold, &desc);
+	if (err)
+		return err;
+
+	err = sipsess_modify(call->sess, desc);
+	mem_deref(desc);
+	if (err) {
+		kefu_sdp_media_set_dir(call->sdp, hold ? KEFU_SDP_SENDRECV
+				       : KEFU_SDP_SENDONLY);
+		return err;
+	}
+
+	call->hold_pending = true;
+
+	return 0;
+}
+
+static int
+extra_headers(struct mbuf **mbp, const char *const *headers)
+{
+	struct mbuf *mb = mbuf_alloc(256);
+	int err;
+
+	if (!mb)
+		return ENOMEM;
+
+	err = mbuf_write_str(mb, ALLOW);
+	for (; !err && headers && headers[0] && headers[1]; headers += 2) {
+		/* a header may not smuggle in another one */
+		if (strpbrk(headers[0], "\r\n:") || strpbrk(headers[1], "\r\n")) {
+			err = EINVAL;
+			break;
+		}
+		err = mbuf_printf(mb, "%s: %s\r\n", headers[0], headers[1]);
+	}
+	err |= mbuf_write_u8(mb, 0);
+
+	if (err)
+		mem_deref(mb);
+	else
+		*mbp = mb;
+
+	return err;
+}
+
+/** Place a call with id @call_id (phone thread); @account_id NULL places
+ * it as the listen identity. */
+int
+kefu_calls_dial(struct kefu_calls *calls, guint call_id,
+		const char *account_id, const char *to_uri,
+		const char *const *headers)
+{
+	struct sip *sip;
+	const char *aor = NULL, *cuser = NULL, *auth_user = NULL,
+		*password = NULL;
+	char *from = NULL;
+	struct mbuf *hdrs = NULL;
+	struct mbuf *desc = NULL;
+	struct call *call = NULL;
+	struct sa laddr;
+	int err;
+
+	if (!calls || !call_id || !to_uri)
+		return EINVAL;
+	if (calls->stopping)
+		return ESHUTDOWN;
+
+	sip = kefu_ua_sip(calls->ua);
+
+	if (account_id) {
+		err = kefu_ua_account_identity(calls->ua, account_id, &aor,
+					       &cuser, &auth_user, &password);
+		if (err)
+			return err;
+	}
+
+	err = sip_transp_laddr(sip, &laddr, SIP_TRANSP_UDP, NULL);
+	if (err)
+		return err;
+
+	if (!account_id) {
+		err = re_sdprintf(&from, "sip:%s@%J", calls->listen_user,
+				  &laddr);
+		if (err)
+			return err;
+		aor = from;
+		cuser = calls->listen_user;
+	}
+
+	err = extra_headers(&hdrs, headers);
+	if (err)
+		goto out;
+
+	err = call_alloc(&call, calls, call_id, KEFU_CALL_OUTGOING,
+			 account_id, &laddr);
+	if (err)
+		goto out;
+
+	if (auth_user && password) {
+		err = str_dup(&call->auth_user, auth_user);
+		err |= str_dup(&call->password, password);
+		if (err)
+			goto out;
+	}
+
+	err = kefu_sdp_media_create_offer(call->sdp, &desc);
+	if (err)
+		goto out;
+
+	err = sipsess_connect(&call->sess, calls->sock, to_uri,
+			      calls->display_name, aor, cuser, NULL, 0,
+			      "application/sdp", desc, on_auth, call, false,
+			      on_offer, on_answer, on_progress,
+			      on_established, NULL, NULL, on_close, call,
+			      "%s", (const char *)hdrs->buf);
+
+ out:
+	if (err)
+		mem_deref(call);
+	mem_deref(desc);
+	mem_deref(hdrs);
+	mem_deref(from);
+
+	return err;
+}
+
+/* --- GLib side commands -------------------------------------------------- */
+
+enum cmd_op {
+	OP_DIAL,
+	OP_ANSWER,
+	OP_REJECT,
+	OP_HANGUP,
+	OP_HOLD,
+};
+
+struct cmd {
+	enum cmd_op op;
+	struct kefu_calls *calls;
+	guint call_id;
+	uint16_t scode;
+	bool hold;
+	char *account_id;
+	char *to_uri;
+	char **headers;
+};
+
+static void
+cmd_free(struct cmd *cmd)
+{
+	g_free(cmd->account_id);
+	g_free(cmd->to_uri);
+	g_strfreev(cmd->headers);
+	g_free(cmd);
+}
+
+static void
+run_cmd(void *arg)
+{
+	struct cmd *cmd = arg;
+	int err = EINVAL;
+
+	switch (cmd->op) {
+
+	case OP_DIAL:
+		err = kefu_calls_dial(cmd->calls, cmd->call_id,
+				      cmd->account_id, cmd->to_uri,
+				      (const char *const *)cmd->headers);
+		if (err) {
+			/* the UI has the id already: it learns the end */
+			struct call tmp = {
+				.calls = cmd->calls,
+				.id = cmd->call_id,
+				.dir = KEFU_CALL_OUTGOING,
+				.account_id = cmd->account_id,
+			};
+			struct posted_event *pe;
+
+			pe = event_new(&tmp, KEFU_CALL_EVENT_CLOSED);
+			pe->ev.reason = g_strdup(g_strerror(err));
+			post(&tmp, pe);
+		}
+		break;
+	case OP_ANSWER:
+		err = kefu_calls_answer(cmd->calls, cmd->call_id);
+		break;
+	case OP_REJECT:
+		err = kefu_calls_reject(cmd->calls, cmd->call_id,
+					cmd->scode);
+		break;
+	case OP_HANGUP:
+		err = kefu_calls_hangup(cmd->calls, cmd->call_id);
+		break;
+	case OP_HOLD:
+		err = kefu_calls_hold(cmd->calls, cmd->call_id, cmd->hold);
+		break;
+	}
+
+	if (err)
+		g_debug("call %u: command %d: %s", cmd->call_id, cmd->op,
+			g_strerror(err));
+
+	cmd_free(cmd);
+}
+
+static int
+queue_cmd(struct kefu_phone_loop *loop, struct cmd *cmd)
+{
+	int err = kefu_phone_loop_call(loop, run_cmd, cmd);
+
+	if (err)
+		cmd_free(cmd);
+
+	return err;
+}
+
+static struct cmd *
+cmd_new(enum cmd_op op, struct kefu_calls *calls, guint call_id)
+{
+	struct cmd *cmd = g_new0(struct cmd, 1);
+
+	cmd->op = op;
+	cmd->calls = calls;
+	cmd->call_id = call_id;
+
+	return cmd;
+}
+
+/**
+ * Place a call (GLib side).  @headers: NULL or name, value, ..., NULL.
+ *
+ * @return the new call's id, 0 if the command could not be queued
+ */
+guint
+kefu_call_dial(struct kefu_phone_loop *loop, struct kefu_calls *calls,
+	       const char *account_id, const char *to_uri,
+	       const char *const *headers)
+{
+	guint id = (guint)g_atomic_int_add(&last_call_id, 1) + 1;
+	struct cmd *cmd;
+
+	if (!loop || !calls || !to_uri)
+		return 0;
+
+	cmd = cmd_new(OP_DIAL, calls, id);
+	cmd->account_id = g_strdup(account_id);
+	cmd->to_uri = g_strdup(to_uri);
+	cmd->headers = g_strdupv((char **)headers);
+
+	return queue_cmd(loop, cmd) ? 0 : id;
+}
+
+int
+kefu_call_answer(struct kefu_phone_loop *loop, struct kefu_calls *calls,
+		 guint call_id)
+{
+	return queue_cmd(loop, cmd_new(OP_ANSWER, calls, call_id));
+}
+
+int
+kefu_call_reject(struct kefu_phone_loop *loop, struct kefu_calls *calls,
+		 guint call_id, uint16_t scode)
+{
+	struct cmd *cmd = cmd_new(OP_REJECT, calls, call_id);
+
+	cmd->scode = scode;
+	return queue_cmd(loop, cmd);
+}
+
+int
+kefu_call_hangup(struct kefu_phone_loop *loop, struct kefu_calls *calls,
+		 guint call_id)
+{
+	return queue_cmd(loop, cmd_new(OP_HANGUP, calls, call_id));
+}
+
+int
+kefu_call_hold(struct kefu_phone_loop *loop, struct kefu_calls *calls,
+	       guint call_id, gboolean hold)
+{
+	struct cmd *cmd = cmd_new(OP_HOLD, calls, call_id);
+
+	cmd->hold = hold;
+	return queue_cmd(loop, cmd);
+}
+
+/* --- the calls object ---------------------------------------------------- */
+
+static void
+on_loop_stop(struct kefu_phone_loop *loop, void *arg)
+{
+	struct kefu_calls *calls = arg;
+
+	(void)loop;
+	calls->stopping = true;
+
+	/* every call still up is hung up (BYE, CANCEL, or 603 to one that
+	 * rings) */
+	while (calls->calls.head) {
+		struct call *call = calls->calls.head->data;
+
+		if (call->closed || kefu_calls_hangup(calls, call->id))
+			mem_deref(call);
+	}
+}
+
+static void
+calls_destructor(void *arg)
+{
+	struct kefu_calls *calls = arg;
+
+	list_flush(&calls->calls);
+	calls->sock = mem_deref(calls->sock);
+	mem_deref(calls->listen_user);
+	mem_deref(calls->display_name);
+	mem_deref(calls->codecs);
+}
+
+/**
+ * Take calls on @ua (phone thread): incoming INVITEs are offered as
+ * INCOMING events.  The loop owns the result; *callsp stays valid on the
+ * phone thread until the loop stops.
+ */
+int
+kefu_calls_alloc(struct kefu_calls **callsp, struct kefu_phone_loop *loop,
+		 struct kefu_ua *ua, const struct kefu_calls_config *cfg)
+{
+	struct kefu_calls *calls;
+	int err;
+
+	if (!callsp || !loop || !ua || !cfg)
+		return EINVAL;
+
+	calls = mem_zalloc(sizeof(*calls), calls_destructor);
+	if (!calls)
+		return ENOMEM;
+
+	calls->loop = loop;
+	calls->ua = ua;
+	calls->listen_any = cfg->listen_any;
+	calls->telev_pt = cfg->telev_pt;
+	calls->eventh = cfg->eventh;
+	calls->arg = cfg->arg;
+	list_init(&calls->calls);
+
+	err = str_dup(&calls->listen_user, cfg->listen_user && *cfg->listen_user
+		      ? cfg->listen_user : "kefu");
+	if (cfg->display_name)
+		err |= str_dup(&calls->display_name, cfg->display_name);
+	if (cfg->codecs)
+		err |= str_dup(&calls->codecs, cfg->codecs);
+	if (err)
+		goto out;
+
+	err = sipsess_listen(&calls->sock, kefu_ua_sip(ua), 32, on_incoming,
+			     calls);
+	if (err)
+		goto out;
+
+	err = kefu_phone_loop_add_stop_handler(loop, on_loop_stop, calls);
+
+ out:
+	if (!err)
+		*callsp = calls;
+	mem_deref(calls);  /* on success the loop holds it */
+
+	return err;
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * SIP call signalling of the softphone: outgoing and incoming INVITE
+ * sessions (libre sipsess) on a struct kefu_ua, with the SDP offer/answer
+ * of kefu-sdp, hold/resume by re-INVITE, and several calls at once.  No
+ * media here: each call only reserves a local RTP port for its SDP.
+ *
+ * Threads (see kefu-phone-loop.h): kefu_calls_alloc() and the kefu_calls_*
+ * functions run on the phone thread.  The GLib side uses the kefu_call_*
+ * commands, which name calls by their numeric id and go through
+ * kefu_phone_loop_call(); it never dereferences the struct kefu_calls
+ * pointer it was given.  Everything the UI learns arrives as a plain-data
+ * struct kefu_call_event on the UI context.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kefu-phone-loop.h"
+#include "kefu-registration.h"
+
+G_BEGIN_DECLS
+
+enum kefu_call_event_type {
+  KEFU_CALL_EVENT_INCOMING,       /* an INVITE for us; we sent 180 */
+  KEFU_CALL_EVENT_PROGRESS,       /* outgoing: 180/183 (see early_media) */
+  KEFU_CALL_EVENT_ESTABLISHED,    /* codec and telephone-event are set */
+  KEFU_CALL_EVENT_HELD,           /* our hold re-INVITE was accepted */
+  KEFU_CALL_EVENT_RESUMED,        /* our resume re-INVITE was accepted */
+  KEFU_CALL_EVENT_REMOTE_HOLD,    /* the peer put us on hold */
+  KEFU_CALL_EVENT_REMOTE_RESUMED, /* the peer took us off hold */
+  KEFU_CALL_EVENT_CLOSED,         /* see scode and reason; the id is dead */
+};
+
+enum kefu_call_direction {
+  KEFU_CALL_OUTGOING,
+  KEFU_CALL_INCOMING,
+};
+
+/** One header of an incoming INVITE, as it came (name case kept). */
+struct kefu_call_header {
+  char *name;
+  char *value;
+};
+
+/** What the UI learns about a call (plain data; freed after the handler). */
+struct kefu_call_event {
+  enum kefu_call_event_type type;
+  guint call_id;
+  enum kefu_call_direction direction;
+  char *account_id;             /* NULL: the listen identity */
+
+  /* INCOMING: the caller and the callee of the INVITE */
+  char *from_name;              /* display name, "" if none */
+  char *from_uri;
+  char *to_uri;
+  GPtrArray *headers;           /* struct kefu_call_header, every header
+                                   of the INVITE in order; NULL otherwise */
+
+  /* PROGRESS and CLOSED: the SIP response (0 if none) */
+  uint16_t scode;
+  char *reason;                 /* CLOSED: "local hangup", "remote hangup",
+                                   "cancelled", "timeout", or the SIP reason
+                                   phrase of a failure response */
+  bool early_media;             /* PROGRESS: the response carried SDP */
+
+  /* ESTABLISHED, HELD, RESUMED, REMOTE_*: the negotiated stream */
+  char *codec;                  /* "PCMU", "PCMA", "opus" */
+  int codec_pt;
+  uint32_t srate;
+  int telev_pt;                 /* -1: none negotiated */
+  uint16_t local_rtp_port;      /* reserved for this call */
+  char *remote_rtp;             /* "ip:port" */
+  bool local_hold;
+  bool remote_hold;
+};
+
+/** Runs on the UI context given to kefu_phone_loop_start(). */
+typedef void (kefu_call_event_h)(const struct kefu_call_event *ev, void *arg);
+
+struct kefu_calls_config {
+  /* Accept INVITEs for any user at our address, without a registered
+   * account (the --listen mode).  Otherwise the Request-URI user must be
+   * the contact user of an account, or the INVITE gets 404. */
+  bool listen_any;
+  const char *listen_user;      /* our user in listen mode; NULL: "kefu" */
+  const char *display_name;     /* From display name of our calls, or NULL */
+  const char *codecs;           /* see struct kefu_sdp_config; NULL: default */
+  int telev_pt;                 /* as in struct kefu_sdp_config */
+  kefu_call_event_h *eventh;    /* called on the UI context */
+  void *arg;                    /* for eventh; only used on the UI side */
+};
+
+struct kefu_calls;
+
+/* phone thread.  The loop owns the calls object (like the UA): it hangs
+ * up every call when the loop stops.  Allocate it after the UA. */
+int  kefu_calls_alloc (struct kefu_calls **callsp, struct kefu_phone_loop *loop,
+                       struct kefu_ua *ua, const struct kefu_calls_config *cfg);
+/* headers: NULL, or name, value, name, value, ..., NULL */
+int  kefu_calls_dial (struct kefu_calls *calls, guint call_id, const char *account_id,
+                      const char *to_uri, const char *const *headers);
+int  kefu_calls_answer (struct kefu_calls *calls, guint call_id);
+/* 486 Busy Here or 603 Decline (any 4xx-6xx) to an unanswered INVITE */
+int  kefu_calls_reject (struct kefu_calls *calls, guint call_id, uint16_t scode);
+int  kefu_calls_hangup (struct kefu_calls *calls, guint call_id);
+int  kefu_calls_hold (struct kefu_calls *calls, guint call_id, bool hold);
+
+/* GLib side: queue the command on the phone thread.  0 or an errno if it
+ * could not be queued; what happens next arrives as events (a command for
+ * an unknown call id is ignored, with a debug message). */
+guint kefu_call_dial (struct kefu_phone_loop *loop, struct kefu_calls *calls,
+                      const char *account_id, const char *to_uri,
+                      const char *const *headers);   /* the call id, 0 on error */
+int   kefu_call_answer (struct kefu_phone_loop *loop, struct kefu_calls *calls, guint call_id);
+int   kefu_call_reject (struct kefu_phone_loop *loop, struct kefu_calls *calls, guint call_id,
+                        uint16_t scode);
+int   kefu_call_hangup (struct kefu_phone_loop *loop, struct kefu_calls *calls, guint call_id);
+int   kefu_call_hold (struct kefu_phone_loop *loop, struct kefu_calls *calls, guint call_id,
+                      gboolean hold);
+
+/* any thread */
+const char *kefu_call_event_type_name (enum kefu_call_event_type type);
+const char *kefu_call_event_header (const struct kefu_call_event *ev, const char *name);
+
+G_END_DECLS
