@@ -26,12 +26,22 @@
 #define HAVE_INET6 1
 #include <re.h>
 
+#include "kefu-audio-file.h"
+#include "kefu-dtmf-info.h"
+#include "kefu-rtp-stream.h"
 #include "kefu-sdp.h"
 
-#define ALLOW "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS\r\n"
+#define ALLOW "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO\r\n"
 
 enum {
 	MAX_AUTH_TRIES = 2,
+	DTMF_DURATION_MS = 100,
+};
+
+enum dtmf_mode {
+	DTMF_AUTO,
+	DTMF_RFC4733,
+	DTMF_INFO,
 };
 
 struct kefu_calls {
@@ -45,6 +55,9 @@ struct kefu_calls {
 	char *display_name;
 	char *codecs;
 	int telev_pt;
+	char *audio;                     /* back-end spec, NULL: null */
+	bool audio_loop;
+	enum dtmf_mode dtmf_mode;
 	kefu_call_event_h *eventh;       /* runs on the UI context */
 	void *arg;
 };
@@ -60,8 +73,14 @@ struct call {
 	unsigned auth_tries;
 	struct sipsess *sess;
 	struct kefu_sdp_media *sdp;
-	struct udp_sock *rtp;            /* reserves our RTP port */
+	struct kefu_rtp_stream *stream;  /* bound from the start: the
+					    SDP names its port */
 	uint16_t rtp_port;
+	char *audio;                     /* per call, else calls->audio */
+	bool audio_open;                 /* the back-end is in the stream */
+	bool media;                      /* the stream was started */
+	char *info_digits;               /* INFO DTMF waiting to be sent */
+	bool info_pending;               /* one INFO is out */
 	struct mbuf *early;              /* SDP answer of a 183 */
 	bool got_offer;                  /* incoming INVITE carried SDP */
 	bool answered;
@@ -95,6 +114,7 @@ kefu_call_event_type_name(enum kefu_call_event_type type)
 	case KEFU_CALL_EVENT_REMOTE_HOLD:    return "remote hold";
 	case KEFU_CALL_EVENT_REMOTE_RESUMED: return "remote resumed";
 	case KEFU_CALL_EVENT_CLOSED:         return "closed";
+	case KEFU_CALL_EVENT_DTMF:           return "dtmf";
 	}
 
 	return "?";
@@ -238,8 +258,10 @@ call_destructor(void *arg)
 	/* libre sends the CANCEL or BYE a live session still needs */
 	mem_deref(call->sess);
 	mem_deref(call->sdp);
-	mem_deref(call->rtp);
+	mem_deref(call->stream);
 	mem_deref(call->early);
+	mem_deref(call->audio);
+	mem_deref(call->info_digits);
 	mem_deref(call->account_id);
 	mem_deref(call->auth_user);
 	mem_deref(call->password);
@@ -268,6 +290,19 @@ on_free_timer(void *arg)
 	mem_deref(call);
 }
 
+/* The final statistics into the CLOSED event, and the media stops now:
+ * a recording is on disk before the UI hears of the end. */
+static void
+call_media_stop(struct call *call, struct posted_event *pe)
+{
+	if (call->media) {
+		kefu_rtp_stream_stats(call->stream, &pe->ev.stats);
+		pe->ev.has_stats = true;
+	}
+	kefu_rtp_stream_stop(call->stream);
+	call->media = false;
+}
+
 /* The call is over: one CLOSED event, and the memory goes on the next
  * loop turn (we may be inside one of libre's handlers for the session). */
 static void
@@ -282,18 +317,70 @@ call_close(struct call *call, uint16_t scode, const char *reason)
 	pe = event_new(call, KEFU_CALL_EVENT_CLOSED);
 	pe->ev.scode = scode;
 	pe->ev.reason = g_strdup(reason ? reason : "");
+	call_media_stop(call, pe);
 	post(call, pe);
 
 	tmr_start(&call->tmr_free, 0, on_free_timer, call);
 }
 
 static void
-on_rtp(const struct sa *src, struct mbuf *mb, void *arg)
+on_stream_dtmf(char digit, void *arg)
 {
-	/* media is not ours: the port is only reserved */
-	(void)src;
-	(void)mb;
-	(void)arg;
+	struct call *call = arg;
+	struct posted_event *pe;
+
+	if (call->closed)
+		return;
+
+	pe = event_new(call, KEFU_CALL_EVENT_DTMF);
+	pe->ev.dtmf_digit = digit;
+	pe->ev.dtmf_mode = "rfc4733";
+	post(call, pe);
+}
+
+/* Start the media, or bring it in line with the latest negotiation. */
+static void
+call_media_update(struct call *call)
+{
+	struct kefu_rtp_stream_params p;
+	struct kefu_sdp_codec codec;
+	enum kefu_sdp_dir dir;
+	int err;
+
+	if (call->closed || 0 != kefu_sdp_media_codec(call->sdp, &codec))
+		return;
+
+	if (!call->audio_open) {
+		const char *spec = call->audio ? call->audio
+			: call->calls->audio;
+		struct kefu_audio_source *src = NULL;
+		struct kefu_audio_sink *sink = NULL;
+		g_autoptr(GError) error = NULL;
+
+		if (!kefu_audio_open(spec, call->calls->audio_loop, &src,
+				     &sink, &error)) {
+			g_warning("call %u: audio: %s (using null)", call->id,
+				  error->message);
+		}
+		kefu_rtp_stream_set_audio(call->stream, src, sink);
+		call->audio_open = true;
+	}
+
+	dir = kefu_sdp_media_dir(call->sdp);
+	p.codec = codec.name;
+	p.pt = codec.pt;
+	p.srate = codec.srate;
+	p.telev_pt = kefu_sdp_media_telev_pt(call->sdp);
+	p.raddr = kefu_sdp_media_raddr(call->sdp);
+	/* holding the peer, we have nothing for it (no music on hold yet) */
+	p.send = (dir & KEFU_SDP_SENDONLY) != 0 &&
+		!kefu_sdp_media_local_hold(call->sdp);
+	p.recv = (dir & KEFU_SDP_RECVONLY) != 0;
+
+	err = kefu_rtp_stream_update(call->stream, &p);
+	if (err && err != ENOTSUP)
+		g_warning("call %u: media: %s", call->id, g_strerror(err));
+	call->media = true;
 }
 
 static int
@@ -328,13 +415,11 @@ call_alloc(struct call **callp, struct kefu_calls *calls, guint id,
 	 * and that nothing else takes before the media starts. */
 	sa_cpy(&la, laddr);
 	sa_set_port(&la, 0);
-	err = udp_listen(&call->rtp, &la, on_rtp, call);
+	err = kefu_rtp_stream_alloc(&call->stream, &la, on_stream_dtmf, call);
 	if (err)
 		goto out;
-	err = udp_local_get(call->rtp, &la);
-	if (err)
-		goto out;
-	call->rtp_port = sa_port(&la);
+	call->rtp_port = kefu_rtp_stream_local_port(call->stream);
+	sa_set_port(&la, call->rtp_port);
 
 	err = kefu_sdp_media_alloc(&call->sdp, &la, &sc);
 	if (err)
@@ -392,6 +477,9 @@ on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 	if (err)
 		return err;
 
+	if (call->established)
+		call_media_update(call);
+
 	remote_hold = kefu_sdp_media_remote_hold(call->sdp);
 	if (call->established && remote_hold != call->remote_hold) {
 		call->remote_hold = remote_hold;
@@ -424,6 +512,9 @@ on_answer(const struct sip_msg *msg, void *arg)
 			  g_strerror(err));
 		return err;
 	}
+
+	if (call->established)
+		call_media_update(call);
 
 	if (call->hold_pending) {
 		call->hold_pending = false;
@@ -467,6 +558,7 @@ on_established(const struct sip_msg *msg, void *arg)
 	(void)msg;
 	call->established = true;
 	call->remote_hold = kefu_sdp_media_remote_hold(call->sdp);
+	call_media_update(call);
 	post_media_event(call, KEFU_CALL_EVENT_ESTABLISHED);
 }
 
@@ -498,6 +590,96 @@ on_close(int err, const struct sip_msg *msg, void *arg)
 	}
 
 	call_close(call, scode, reason);
+}
+
+/* DTMF as SIP INFO (application/dtmf-relay or application/dtmf). */
+static void
+on_info(struct sip *sip, const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_CONTENT_TYPE);
+	g_autofree char *ctype = hdr ? pl_gstrdup(&hdr->val) : NULL;
+	g_autoptr(GError) error = NULL;
+	struct posted_event *pe;
+	KefuDtmfInfo info;
+
+	if (!ctype || !kefu_dtmf_info_parse(ctype,
+					    (const char *)mbuf_buf(msg->mb),
+					    (gssize)mbuf_get_left(msg->mb),
+					    &info, &error)) {
+		bool bad_type = !ctype || g_error_matches(error,
+				KEFU_DTMF_INFO_ERROR,
+				KEFU_DTMF_INFO_ERROR_CONTENT_TYPE);
+
+		g_debug("call %u: INFO refused: %s", call->id,
+			error ? error->message : "no Content-Type");
+		(void)sip_reply(sip, msg, bad_type ? 415 : 400,
+				bad_type ? "Unsupported Media Type"
+				: "Bad Request");
+		return;
+	}
+
+	(void)sip_reply(sip, msg, 200, "OK");
+
+	if (call->closed)
+		return;
+
+	pe = event_new(call, KEFU_CALL_EVENT_DTMF);
+	pe->ev.dtmf_digit = info.signal;
+	pe->ev.dtmf_mode = "info";
+	post(call, pe);
+}
+
+static void info_send_next(struct call *call);
+
+static void
+on_info_response(int err, const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+
+	if (err)
+		g_message("call %u: DTMF INFO: %s", call->id, g_strerror(err));
+	else if (msg && msg->scode >= 300)
+		g_message("call %u: DTMF INFO: %u %.*s", call->id, msg->scode,
+			  (int)msg->reason.l, msg->reason.p);
+
+	call->info_pending = false;
+	info_send_next(call);
+}
+
+/* One INFO at a time, so the digits arrive in order. */
+static void
+info_send_next(struct call *call)
+{
+	g_autofree char *body = NULL;
+	struct mbuf *mb;
+	char digit;
+	int err;
+
+	if (call->closed || call->info_pending || !call->info_digits ||
+	    !call->info_digits[0])
+		return;
+
+	digit = call->info_digits[0];
+	memmove(call->info_digits, call->info_digits + 1,
+		strlen(call->info_digits));
+
+	body = kefu_dtmf_info_format(KEFU_DTMF_INFO_CONTENT_TYPE_RELAY, digit,
+				     DTMF_DURATION_MS, NULL);
+	mb = body ? mbuf_alloc(strlen(body)) : NULL;
+	if (!mb)
+		return;
+	err = mbuf_write_str(mb, body);
+	mb->pos = 0;
+	if (!err)
+		err = sipsess_info(call->sess,
+				   KEFU_DTMF_INFO_CONTENT_TYPE_RELAY, mb,
+				   on_info_response, call);
+	mem_deref(mb);
+	if (err)
+		g_message("call %u: DTMF INFO: %s", call->id, g_strerror(err));
+	else
+		call->info_pending = true;
 }
 
 /* --- incoming ------------------------------------------------------------ */
@@ -596,8 +778,8 @@ on_incoming(const struct sip_msg *msg, void *arg)
 	err = sipsess_accept(&call->sess, calls->sock, msg, 180, "Ringing",
 			     cuser, "application/sdp", NULL,
 			     NULL, NULL, false,
-			     on_offer, on_answer, on_established, NULL, NULL,
-			     on_close, call, ALLOW);
+			     on_offer, on_answer, on_established, on_info,
+			     NULL, on_close, call, ALLOW);
 	if (err) {
 		g_warning("incoming call: accept: %s", g_strerror(err));
 		(void)sip_treply(NULL, sip, msg, 500, status_reason(500));
@@ -673,6 +855,7 @@ kefu_calls_reject(struct kefu_calls *calls, guint call_id, uint16_t scode)
 
 		pe->ev.scode = scode;
 		pe->ev.reason = g_strdup(status_reason(scode));
+		call_media_stop(call, pe);
 		post(call, pe);
 	}
 	mem_deref(call);
@@ -701,6 +884,7 @@ kefu_calls_hangup(struct kefu_calls *calls, guint call_id)
 	call->closed = true;
 	pe = event_new(call, KEFU_CALL_EVENT_CLOSED);
 	pe->ev.reason = g_strdup("local hangup");
+	call_media_stop(call, pe);
 	post(call, pe);
 	mem_deref(call);  /* the session sends CANCEL or BYE */
 
@@ -737,6 +921,103 @@ kefu_calls_hold(struct kefu_calls *calls, guint call_id, bool hold)
 	}
 
 	call->hold_pending = true;
+
+	return 0;
+}
+
+/** Send DTMF digits in the configured mode (phone thread). */
+int
+kefu_calls_send_dtmf(struct kefu_calls *calls, guint call_id,
+		     const char *digits)
+{
+	struct call *call;
+	bool rfc4733;
+	size_t len;
+	char *q;
+	int err;
+
+	if (!calls || !digits)
+		return EINVAL;
+
+	call = call_find(calls, call_id);
+	if (!call)
+		return ENOENT;
+	if (!call->established)
+		return EPROTO;
+
+	for (const char *d = digits; *d; d++) {
+		if (!strchr("0123456789*#ABCDabcd", *d))
+			return EINVAL;
+	}
+
+	rfc4733 = calls->dtmf_mode == DTMF_RFC4733 ||
+		(calls->dtmf_mode == DTMF_AUTO &&
+		 kefu_sdp_media_telev_pt(call->sdp) >= 0);
+
+	if (rfc4733)
+		return kefu_rtp_stream_send_dtmf(call->stream, digits,
+						 DTMF_DURATION_MS);
+
+	len = call->info_digits ? strlen(call->info_digits) : 0;
+	q = mem_zalloc(len + strlen(digits) + 1, NULL);
+	if (!q)
+		return ENOMEM;
+	if (len)
+		memcpy(q, call->info_digits, len);
+	memcpy(q + len, digits, strlen(digits));
+	mem_deref(call->info_digits);
+	call->info_digits = q;
+	err = 0;
+	info_send_next(call);
+
+	return err;
+}
+
+/** The audio back-end of one call (phone thread). */
+int
+kefu_calls_set_audio(struct kefu_calls *calls, guint call_id,
+		     const char *audio)
+{
+	struct call *call;
+	int err = 0;
+
+	if (!calls)
+		return EINVAL;
+
+	call = call_find(calls, call_id);
+	if (!call)
+		return ENOENT;
+
+	call->audio = mem_deref(call->audio);
+	if (audio)
+		err = str_dup(&call->audio, audio);
+	if (err)
+		return err;
+
+	if (call->audio_open) {
+		call->audio_open = false;
+		if (call->media)
+			call_media_update(call);
+	}
+
+	return 0;
+}
+
+/** The media statistics of a call so far (phone thread). */
+int
+kefu_calls_stats(struct kefu_calls *calls, guint call_id,
+		 struct kefu_rtp_stream_stats *stats)
+{
+	struct call *call;
+
+	if (!calls || !stats)
+		return EINVAL;
+
+	call = call_find(calls, call_id);
+	if (!call)
+		return ENOENT;
+
+	kefu_rtp_stream_stats(call->stream, stats);
 
 	return 0;
 }
@@ -837,7 +1118,7 @@ kefu_calls_dial(struct kefu_calls *calls, guint call_id,
 			      calls->display_name, aor, cuser, NULL, 0,
 			      "application/sdp", desc, on_auth, call, false,
 			      on_offer, on_answer, on_progress,
-			      on_established, NULL, NULL, on_close, call,
+			      on_established, on_info, NULL, on_close, call,
 			      "%s", (const char *)hdrs->buf);
 
  out:
@@ -858,6 +1139,8 @@ enum cmd_op {
 	OP_REJECT,
 	OP_HANGUP,
 	OP_HOLD,
+	OP_DTMF,
+	OP_AUDIO,
 };
 
 struct cmd {
@@ -919,6 +1202,14 @@ run_cmd(void *arg)
 		break;
 	case OP_HOLD:
 		err = kefu_calls_hold(cmd->calls, cmd->call_id, cmd->hold);
+		break;
+	case OP_DTMF:
+		err = kefu_calls_send_dtmf(cmd->calls, cmd->call_id,
+					   cmd->to_uri);
+		break;
+	case OP_AUDIO:
+		err = kefu_calls_set_audio(cmd->calls, cmd->call_id,
+					   cmd->to_uri);
 		break;
 	}
 
@@ -1010,6 +1301,63 @@ kefu_call_hold(struct kefu_phone_loop *loop, struct kefu_calls *calls,
 	return queue_cmd(loop, cmd);
 }
 
+/** Send DTMF digits on a call (GLib side); @digits: "0-9*#A-D". */
+int
+kefu_call_send_dtmf(struct kefu_phone_loop *loop, struct kefu_calls *calls,
+		    guint call_id, const char *digits)
+{
+	struct cmd *cmd;
+
+	if (!digits)
+		return EINVAL;
+
+	cmd = cmd_new(OP_DTMF, calls, call_id);
+	cmd->to_uri = g_strdup(digits);  /* the command's one string */
+	return queue_cmd(loop, cmd);
+}
+
+/** Set one call's audio back-end (GLib side). */
+int
+kefu_call_set_audio(struct kefu_phone_loop *loop, struct kefu_calls *calls,
+		    guint call_id, const char *audio)
+{
+	struct cmd *cmd = cmd_new(OP_AUDIO, calls, call_id);
+
+	cmd->to_uri = g_strdup(audio);
+	return queue_cmd(loop, cmd);
+}
+
+struct stats_query {
+	struct kefu_calls *calls;
+	guint call_id;
+	struct kefu_rtp_stream_stats *stats;
+};
+
+static int
+run_stats_query(void *arg)
+{
+	struct stats_query *q = arg;
+
+	return kefu_calls_stats(q->calls, q->call_id, q->stats);
+}
+
+/** A call's media statistics, waiting for the phone thread (GLib side). */
+int
+kefu_call_stats(struct kefu_phone_loop *loop, struct kefu_calls *calls,
+		guint call_id, struct kefu_rtp_stream_stats *stats)
+{
+	struct stats_query q = {
+		.calls = calls,
+		.call_id = call_id,
+		.stats = stats,
+	};
+
+	if (!loop || !calls || !stats)
+		return EINVAL;
+
+	return kefu_phone_loop_call_sync(loop, run_stats_query, &q);
+}
+
 /* --- the calls object ---------------------------------------------------- */
 
 static void
@@ -1040,6 +1388,7 @@ calls_destructor(void *arg)
 	mem_deref(calls->listen_user);
 	mem_deref(calls->display_name);
 	mem_deref(calls->codecs);
+	mem_deref(calls->audio);
 }
 
 /**
@@ -1075,8 +1424,22 @@ kefu_calls_alloc(struct kefu_calls **callsp, struct kefu_phone_loop *loop,
 		err |= str_dup(&calls->display_name, cfg->display_name);
 	if (cfg->codecs)
 		err |= str_dup(&calls->codecs, cfg->codecs);
+	if (cfg->audio)
+		err |= str_dup(&calls->audio, cfg->audio);
 	if (err)
 		goto out;
+
+	calls->audio_loop = cfg->audio_loop;
+	if (!cfg->dtmf_mode || 0 == g_ascii_strcasecmp(cfg->dtmf_mode, "auto"))
+		calls->dtmf_mode = DTMF_AUTO;
+	else if (0 == g_ascii_strcasecmp(cfg->dtmf_mode, "rfc4733"))
+		calls->dtmf_mode = DTMF_RFC4733;
+	else if (0 == g_ascii_strcasecmp(cfg->dtmf_mode, "info"))
+		calls->dtmf_mode = DTMF_INFO;
+	else {
+		err = EINVAL;
+		goto out;
+	}
 
 	err = sipsess_listen(&calls->sock, kefu_ua_sip(ua), 32, on_incoming,
 			     calls);

@@ -20,6 +20,7 @@
 
 #include "kefu-phone-loop.h"
 #include "kefu-registration.h"
+#include "kefu-rtp-stream.h"
 
 G_BEGIN_DECLS
 
@@ -32,6 +33,7 @@ enum kefu_call_event_type {
   KEFU_CALL_EVENT_REMOTE_HOLD,    /* the peer put us on hold */
   KEFU_CALL_EVENT_REMOTE_RESUMED, /* the peer took us off hold */
   KEFU_CALL_EVENT_CLOSED,         /* see scode and reason; the id is dead */
+  KEFU_CALL_EVENT_DTMF,           /* a digit received: dtmf_digit, dtmf_mode */
 };
 
 enum kefu_call_direction {
@@ -75,6 +77,14 @@ struct kefu_call_event {
   char *remote_rtp;             /* "ip:port" */
   bool local_hold;
   bool remote_hold;
+
+  /* DTMF: the digit received and how: "rfc4733" or "info" */
+  char dtmf_digit;
+  const char *dtmf_mode;        /* static string */
+
+  /* CLOSED of a call that had media: its final statistics */
+  bool has_stats;
+  struct kefu_rtp_stream_stats stats;
 };
 
 /** Runs on the UI context given to kefu_phone_loop_start(). */
@@ -89,6 +99,13 @@ struct kefu_calls_config {
   const char *display_name;     /* From display name of our calls, or NULL */
   const char *codecs;           /* see struct kefu_sdp_config; NULL: default */
   int telev_pt;                 /* as in struct kefu_sdp_config */
+  /* Audio back-end of every call unless set per call: "null" (or NULL),
+   * or "file:IN.wav,OUT.wav" (see kefu_audio_open()). */
+  const char *audio;
+  bool audio_loop;              /* file: play IN.wav again at its end */
+  /* How kefu_call_send_dtmf() sends: "rfc4733", "info", or "auto"/NULL
+   * (RFC 4733 where negotiated, else INFO). */
+  const char *dtmf_mode;
   kefu_call_event_h *eventh;    /* called on the UI context */
   void *arg;                    /* for eventh; only used on the UI side */
 };
@@ -107,6 +124,15 @@ int  kefu_calls_answer (struct kefu_calls *calls, guint call_id);
 int  kefu_calls_reject (struct kefu_calls *calls, guint call_id, uint16_t scode);
 int  kefu_calls_hangup (struct kefu_calls *calls, guint call_id);
 int  kefu_calls_hold (struct kefu_calls *calls, guint call_id, bool hold);
+/* Digits "0-9*#A-D" in the configured DTMF mode.  ENOTSUP: rfc4733 mode
+ * without telephone-event negotiated; EPROTO: no media yet. */
+int  kefu_calls_send_dtmf (struct kefu_calls *calls, guint call_id, const char *digits);
+/* The audio back-end of one call (as cfg->audio); before ESTABLISHED it
+ * is used from then on, after it replaces the running one. */
+int  kefu_calls_set_audio (struct kefu_calls *calls, guint call_id, const char *audio);
+/* ENOENT for an unknown call; zeros before the media started. */
+int  kefu_calls_stats (struct kefu_calls *calls, guint call_id,
+                       struct kefu_rtp_stream_stats *stats);
 
 /* GLib side: queue the command on the phone thread.  0 or an errno if it
  * could not be queued; what happens next arrives as events (a command for
@@ -120,6 +146,13 @@ int   kefu_call_reject (struct kefu_phone_loop *loop, struct kefu_calls *calls, 
 int   kefu_call_hangup (struct kefu_phone_loop *loop, struct kefu_calls *calls, guint call_id);
 int   kefu_call_hold (struct kefu_phone_loop *loop, struct kefu_calls *calls, guint call_id,
                       gboolean hold);
+int   kefu_call_send_dtmf (struct kefu_phone_loop *loop, struct kefu_calls *calls,
+                           guint call_id, const char *digits);
+int   kefu_call_set_audio (struct kefu_phone_loop *loop, struct kefu_calls *calls,
+                           guint call_id, const char *audio);
+/* Synchronous: waits for the phone thread.  0, or ENOENT (no such call). */
+int   kefu_call_stats (struct kefu_phone_loop *loop, struct kefu_calls *calls,
+                       guint call_id, struct kefu_rtp_stream_stats *stats);
 
 /* any thread */
 const char *kefu_call_event_type_name (enum kefu_call_event_type type);

@@ -481,9 +481,12 @@ fixture_tear_down (Fixture *fx, gconstpointer data)
     {
       GSubprocess *proc = fx->children->pdata[i];
 
+      /* Whatever is still running failed or was meant to be cut off; its
+       * verdict was taken already.  sipp may linger for seconds on SIGTERM
+       * to finish calls gracefully, so it gets no choice. */
       if (g_subprocess_get_identifier (proc))
         {
-          g_subprocess_send_signal (proc, SIGTERM);
+          g_subprocess_force_exit (proc);
           wait_exit (proc, "a peer to exit");
         }
     }
@@ -1083,7 +1086,7 @@ stop_baresip (Baresip *b)
   g_clear_object (&b->ctrl);
   if (b->proc && g_subprocess_get_identifier (b->proc))
     {
-      g_subprocess_send_signal (b->proc, SIGTERM);
+      g_subprocess_force_exit (b->proc);
       wait_exit (b->proc, "baresip to exit");
     }
   g_clear_object (&b->proc);

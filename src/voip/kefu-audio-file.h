@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The audio ends of a call without a sound card: a source the RTP stream
+ * reads one 20 ms frame from per tick, and a sink it writes the frame it
+ * plays out to.  Back-ends:
+ *   `file`  plays a WAV (8 kHz, 16-bit, mono) into the call, looping or
+ *           falling silent at its end, and records what is received to a
+ *           WAV, written when the sink is freed;
+ *   `null`  silence in, and whatever comes out is dropped.
+ * PulseAudio comes later behind the same two types.
+ *
+ * Not thread-safe: one stream (the phone thread) uses a source and a sink.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+enum {
+  KEFU_AUDIO_RATE          = 8000,
+  KEFU_AUDIO_FRAME_SAMPLES = 160,  /* 20 ms at 8 kHz */
+};
+
+struct kefu_audio_source;
+struct kefu_audio_sink;
+
+/* Fills n samples; false at the end of a non-looping file (the frame is
+ * then silence, and stays so). */
+bool kefu_audio_source_read (struct kefu_audio_source *src, int16_t *samples, size_t n);
+void kefu_audio_source_free (struct kefu_audio_source *src);
+void kefu_audio_sink_write (struct kefu_audio_sink *sink, const int16_t *samples, size_t n);
+/* A file sink writes its WAV now (a failure is logged). */
+void kefu_audio_sink_free (struct kefu_audio_sink *sink);
+
+struct kefu_audio_source *kefu_audio_null_source_new (void);
+struct kefu_audio_sink   *kefu_audio_null_sink_new (void);
+/* The WAV must be 8000 Hz mono 16-bit; NULL with an error otherwise. */
+struct kefu_audio_source *kefu_audio_file_source_new (const char *path, bool loop,
+                                                      GError **error);
+struct kefu_audio_sink   *kefu_audio_file_sink_new (const char *path);
+
+/* A back-end from its spec: "null", "file:IN.wav,OUT.wav" (either may be
+ * empty: "file:,out.wav" records only, "file:in.wav" plays only; the
+ * missing side is null).  NULL or "" means "null".  On error nothing is
+ * returned. */
+gboolean kefu_audio_open (const char *spec, bool loop,
+                          struct kefu_audio_source **srcp,
+                          struct kefu_audio_sink **sinkp,
+                          GError **error);
+
+G_END_DECLS
