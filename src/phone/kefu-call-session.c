@@ -48,6 +48,7 @@ struct kefu_calls {
 	struct kefu_phone_loop *loop;    /* borrowed: the loop owns us */
 	struct kefu_ua *ua;              /* borrowed: attached before us */
 	struct sipsess_sock *sock;
+	struct sipevent_sock *evsock;    /* REFER subscriptions, NOTIFY */
 	struct list calls;
 	bool listen_any;
 	bool stopping;
@@ -89,6 +90,13 @@ struct call {
 	bool hold_pending;               /* our re-INVITE is out */
 	bool remote_hold;                /* as last reported */
 	struct tmr tmr_free;
+	char *cuser;                     /* our Contact user in this call */
+	struct sipsub *xfer_sub;         /* our REFER and its NOTIFYs */
+	uint16_t xfer_scode;             /* last sipfrag status, 0: none */
+	uint16_t xfer_fail_scode;        /* REFER refused / target failed */
+	char *xfer_fail_reason;
+	struct tmr tmr_xfer;             /* acts on its end, outside libre */
+	struct sipnot *refer_not;        /* the far end's REFER to us */
 };
 
 struct posted_event {
@@ -115,6 +123,9 @@ kefu_call_event_type_name(enum kefu_call_event_type type)
 	case KEFU_CALL_EVENT_REMOTE_RESUMED: return "remote resumed";
 	case KEFU_CALL_EVENT_CLOSED:         return "closed";
 	case KEFU_CALL_EVENT_DTMF:           return "dtmf";
+	case KEFU_CALL_EVENT_TRANSFER_PROGRESS: return "transfer progress";
+	case KEFU_CALL_EVENT_TRANSFER_FAILED:   return "transfer failed";
+	case KEFU_CALL_EVENT_REFER:          return "refer";
 	}
 
 	return "?";
@@ -172,6 +183,8 @@ free_event(gpointer data)
 	g_free(pe->ev.reason);
 	g_free(pe->ev.codec);
 	g_free(pe->ev.remote_rtp);
+	g_free(pe->ev.refer_to);
+	g_free(pe->ev.referred_by);
 	g_free(pe);
 }
 
@@ -254,7 +267,14 @@ call_destructor(void *arg)
 	struct call *call = arg;
 
 	tmr_cancel(&call->tmr_free);
+	tmr_cancel(&call->tmr_xfer);
 	list_unlink(&call->le);
+	/* before the session: a subscription still up ends with its own
+	 * NOTIFY in the dialog the session keeps */
+	mem_deref(call->xfer_sub);
+	mem_deref(call->refer_not);
+	mem_deref(call->xfer_fail_reason);
+	mem_deref(call->cuser);
 	/* libre sends the CANCEL or BYE a live session still needs */
 	mem_deref(call->sess);
 	mem_deref(call->sdp);
@@ -404,6 +424,7 @@ call_alloc(struct call **callp, struct kefu_calls *calls, guint id,
 	call->id = id;
 	call->dir = dir;
 	tmr_init(&call->tmr_free);
+	tmr_init(&call->tmr_xfer);
 
 	if (account_id) {
 		err = str_dup(&call->account_id, account_id);
@@ -682,6 +703,227 @@ info_send_next(struct call *call)
 		call->info_pending = true;
 }
 
+/* --- transfer ------------------------------------------------------------ */
+
+/** Whether @uri is a sip: or sips: URI we may put in a Refer-To (any
+ * thread: plain string checks, no libre). */
+bool
+kefu_call_transfer_target_valid(const char *uri)
+{
+	const char *rest, *host;
+
+	if (!uri)
+		return false;
+
+	if (0 == g_ascii_strncasecmp(uri, "sip:", 4))
+		rest = uri + 4;
+	else if (0 == g_ascii_strncasecmp(uri, "sips:", 5))
+		rest = uri + 5;
+	else
+		return false;
+
+	/* it goes into a header between <>, so nothing that ends either */
+	if (strpbrk(uri, "<>\"\r\n \t"))
+		return false;
+
+	host = strrchr(rest, '@');
+	host = host ? host + 1 : rest;
+
+	return *rest != '@' && (g_ascii_isalnum(host[0]) || host[0] == '[');
+}
+
+static void
+post_transfer_failed(struct call *call, uint16_t scode, const char *reason)
+{
+	struct posted_event *pe = event_new(call,
+					    KEFU_CALL_EVENT_TRANSFER_FAILED);
+
+	pe->ev.scode = scode;
+	pe->ev.reason = g_strdup(reason ? reason : "");
+	post(call, pe);
+}
+
+/* The subscription ended: a blind transfer that the target answered
+ * ends our call, anything else leaves it up.  Runs from a timer, so the
+ * BYE and the memory are not handled inside libre's handlers. */
+static void
+on_transfer_done(void *arg)
+{
+	struct call *call = arg;
+	struct posted_event *pe;
+	bool transferred = call->xfer_scode >= 200 && call->xfer_scode < 300;
+
+	call->xfer_sub = mem_deref(call->xfer_sub);
+
+	if (call->closed)
+		return;
+
+	if (!transferred) {
+		post_transfer_failed(call, call->xfer_fail_scode,
+				     call->xfer_fail_reason
+				     ? call->xfer_fail_reason
+				     : "no final NOTIFY");
+		call->xfer_fail_reason = mem_deref(call->xfer_fail_reason);
+		call->xfer_fail_scode = 0;
+		call->xfer_scode = 0;
+		return;
+	}
+
+	call->closed = true;
+	pe = event_new(call, KEFU_CALL_EVENT_CLOSED);
+	pe->ev.reason = g_strdup("transferred");
+	call_media_stop(call, pe);
+	post(call, pe);
+	mem_deref(call);  /* the session sends BYE */
+}
+
+/* A NOTIFY of our REFER: its body is a sipfrag, "SIP/2.0 200 OK". */
+static void
+on_transfer_notify(struct sip *sip, const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+	struct posted_event *pe;
+	struct pl scode, reason;
+	struct pl body;
+
+	(void)sip_treply(NULL, sip, msg, 200, "OK");
+
+	pl_set_mbuf(&body, msg->mb);
+	if (re_regex(body.p, body.l, "SIP/2.0 [0-9]+ [^\r\n]*",
+		     &scode, &reason)) {
+		g_debug("call %u: NOTIFY without a sipfrag status line",
+			call->id);
+		return;
+	}
+
+	call->xfer_scode = (uint16_t)pl_u32(&scode);
+	if (call->xfer_scode >= 300) {
+		call->xfer_fail_scode = call->xfer_scode;
+		call->xfer_fail_reason = mem_deref(call->xfer_fail_reason);
+		(void)pl_strdup(&call->xfer_fail_reason, &reason);
+	}
+
+	if (call->closed)
+		return;
+
+	pe = event_new(call, KEFU_CALL_EVENT_TRANSFER_PROGRESS);
+	pe->ev.scode = call->xfer_scode;
+	pe->ev.reason = pl_gstrdup(&reason);
+	post(call, pe);
+}
+
+static void
+on_transfer_close(int err, const struct sip_msg *msg,
+		  const struct sipevent_substate *substate, void *arg)
+{
+	struct call *call = arg;
+
+	(void)substate;
+
+	if (msg && !msg->req && msg->scode >= 300) {
+		call->xfer_scode = 0;
+		call->xfer_fail_scode = msg->scode;
+		call->xfer_fail_reason = mem_deref(call->xfer_fail_reason);
+		(void)pl_strdup(&call->xfer_fail_reason, &msg->reason);
+	}
+	else if (err && !(call->xfer_scode >= 200 && call->xfer_scode < 300)) {
+		call->xfer_fail_reason = mem_deref(call->xfer_fail_reason);
+		(void)str_dup(&call->xfer_fail_reason,
+			      err == ETIMEDOUT ? "timeout" : g_strerror(err));
+	}
+
+	tmr_start(&call->tmr_xfer, 0, on_transfer_done, call);
+}
+
+/** Blind transfer: REFER the far end of an established call to
+ * @target_uri (phone thread). */
+int
+kefu_calls_transfer(struct kefu_calls *calls, guint call_id,
+		    const char *target_uri)
+{
+	struct call *call;
+	int err;
+
+	if (!calls || !kefu_call_transfer_target_valid(target_uri))
+		return EINVAL;
+
+	call = call_find(calls, call_id);
+	if (!call)
+		return ENOENT;
+	if (!call->established)
+		return EPROTO;
+	if (call->xfer_sub)
+		return EALREADY;
+
+	call->xfer_scode = 0;
+	call->xfer_fail_scode = 0;
+	call->xfer_fail_reason = mem_deref(call->xfer_fail_reason);
+
+	err = sipevent_drefer(&call->xfer_sub, calls->evsock,
+			      sipsess_dialog(call->sess),
+			      call->cuser ? call->cuser : calls->listen_user,
+			      on_auth, call, false,
+			      on_transfer_notify, on_transfer_close, call,
+			      "Refer-To: <%s>\r\n", target_uri);
+	if (err)
+		g_message("call %u: REFER: %s", call->id, g_strerror(err));
+
+	return err;
+}
+
+/* The far end asks us to call someone else.  We take the request (202,
+ * NOTIFY "100 Trying") and tell the application; calling the target is
+ * its decision, never ours. */
+static void
+on_refer(struct sip *sip, const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_REFER_TO);
+	const struct sip_hdr *by = sip_msg_hdr(msg, SIP_HDR_REFERRED_BY);
+	struct posted_event *pe;
+	struct mbuf *mb = NULL;
+	struct pl uri;
+	int err;
+
+	if (!hdr) {
+		(void)sip_reply(sip, msg, 400, "Missing Refer-To header");
+		return;
+	}
+	if (call->closed || call->refer_not) {
+		/* one at a time: a second one would need its own id */
+		(void)sip_reply(sip, msg, 491, "Request Pending");
+		return;
+	}
+
+	err = sipevent_accept(&call->refer_not, call->calls->evsock, msg,
+			      sipsess_dialog(call->sess), NULL,
+			      202, "Accepted", 60, 60, 60,
+			      call->cuser ? call->cuser
+			      : call->calls->listen_user,
+			      "message/sipfrag", NULL, NULL, false,
+			      NULL, NULL, NULL);
+	if (err) {
+		g_warning("call %u: REFER: %s", call->id, g_strerror(err));
+		(void)sip_reply(sip, msg, 500, "Server Internal Error");
+		return;
+	}
+
+	err = sipevent_notifyf(call->refer_not, &mb, SIPEVENT_ACTIVE, 0, 0,
+			       "SIP/2.0 100 Trying\r\n");
+	mem_deref(mb);
+	if (err)
+		g_message("call %u: NOTIFY: %s", call->id, g_strerror(err));
+
+	if (re_regex(hdr->val.p, hdr->val.l, "<[^>]+>", &uri))
+		uri = hdr->val;
+
+	pe = event_new(call, KEFU_CALL_EVENT_REFER);
+	pe->ev.refer_to = pl_gstrdup(&uri);
+	pe->ev.referred_by = by ? pl_gstrdup(&by->val)
+		: pl_gstrdup(&msg->from.auri);
+	post(call, pe);
+}
+
 /* --- incoming ------------------------------------------------------------ */
 
 static GPtrArray *
@@ -779,13 +1021,15 @@ on_incoming(const struct sip_msg *msg, void *arg)
 			     cuser, "application/sdp", NULL,
 			     NULL, NULL, false,
 			     on_offer, on_answer, on_established, on_info,
-			     NULL, on_close, call, ALLOW);
+			     on_refer, on_close, call, ALLOW);
 	if (err) {
 		g_warning("incoming call: accept: %s", g_strerror(err));
 		(void)sip_treply(NULL, sip, msg, 500, status_reason(500));
 		mem_deref(call);
 		return;
 	}
+
+	(void)str_dup(&call->cuser, cuser);
 
 	pe = event_new(call, KEFU_CALL_EVENT_INCOMING);
 	pe->ev.from_name = pl_gstrdup(&msg->from.dname);
@@ -1103,6 +1347,10 @@ kefu_calls_dial(struct kefu_calls *calls, guint call_id,
 	if (err)
 		goto out;
 
+	err = str_dup(&call->cuser, cuser);
+	if (err)
+		goto out;
+
 	if (auth_user && password) {
 		err = str_dup(&call->auth_user, auth_user);
 		err |= str_dup(&call->password, password);
@@ -1118,7 +1366,7 @@ kefu_calls_dial(struct kefu_calls *calls, guint call_id,
 			      calls->display_name, aor, cuser, NULL, 0,
 			      "application/sdp", desc, on_auth, call, false,
 			      on_offer, on_answer, on_progress,
-			      on_established, on_info, NULL, on_close, call,
+			      on_established, on_info, on_refer, on_close, call,
 			      "%s", (const char *)hdrs->buf);
 
  out:
@@ -1141,6 +1389,7 @@ enum cmd_op {
 	OP_HOLD,
 	OP_DTMF,
 	OP_AUDIO,
+	OP_TRANSFER,
 };
 
 struct cmd {
@@ -1210,6 +1459,18 @@ run_cmd(void *arg)
 	case OP_AUDIO:
 		err = kefu_calls_set_audio(cmd->calls, cmd->call_id,
 					   cmd->to_uri);
+		break;
+	case OP_TRANSFER:
+		err = kefu_calls_transfer(cmd->calls, cmd->call_id,
+					  cmd->to_uri);
+		if (err && err != ENOENT) {
+			struct call *call = call_find(cmd->calls,
+						      cmd->call_id);
+
+			if (call)
+				post_transfer_failed(call, 0,
+						     g_strerror(err));
+		}
 		break;
 	}
 
@@ -1327,6 +1588,21 @@ kefu_call_set_audio(struct kefu_phone_loop *loop, struct kefu_calls *calls,
 	return queue_cmd(loop, cmd);
 }
 
+/** Blind transfer of a call to @target_uri (GLib side). */
+int
+kefu_call_transfer(struct kefu_phone_loop *loop, struct kefu_calls *calls,
+		   guint call_id, const char *target_uri)
+{
+	struct cmd *cmd;
+
+	if (!loop || !calls || !kefu_call_transfer_target_valid(target_uri))
+		return EINVAL;
+
+	cmd = cmd_new(OP_TRANSFER, calls, call_id);
+	cmd->to_uri = g_strdup(target_uri);
+	return queue_cmd(loop, cmd);
+}
+
 struct stats_query {
 	struct kefu_calls *calls;
 	guint call_id;
@@ -1385,6 +1661,7 @@ calls_destructor(void *arg)
 
 	list_flush(&calls->calls);
 	calls->sock = mem_deref(calls->sock);
+	calls->evsock = mem_deref(calls->evsock);
 	mem_deref(calls->listen_user);
 	mem_deref(calls->display_name);
 	mem_deref(calls->codecs);
@@ -1443,6 +1720,12 @@ kefu_calls_alloc(struct kefu_calls **callsp, struct kefu_phone_loop *loop,
 
 	err = sipsess_listen(&calls->sock, kefu_ua_sip(ua), 32, on_incoming,
 			     calls);
+	if (err)
+		goto out;
+
+	/* NOTIFYs of our REFERs; SUBSCRIBE outside a dialog is not ours */
+	err = sipevent_listen(&calls->evsock, kefu_ua_sip(ua), 32, 32, NULL,
+			      NULL);
 	if (err)
 		goto out;
 

@@ -34,6 +34,18 @@ enum kefu_call_event_type {
   KEFU_CALL_EVENT_REMOTE_RESUMED, /* the peer took us off hold */
   KEFU_CALL_EVENT_CLOSED,         /* see scode and reason; the id is dead */
   KEFU_CALL_EVENT_DTMF,           /* a digit received: dtmf_digit, dtmf_mode */
+  /* Our blind transfer (kefu_calls_transfer): */
+  KEFU_CALL_EVENT_TRANSFER_PROGRESS, /* a NOTIFY from the transferee: scode and
+                                        reason of its sipfrag ("100 Trying",
+                                        "200 OK"); on a final 2xx the call then
+                                        closes with reason "transferred" */
+  KEFU_CALL_EVENT_TRANSFER_FAILED,   /* REFER refused (scode, reason of the
+                                        response) or the target failed (the
+                                        final sipfrag); the call stays up */
+  /* The far end asks us to call refer_to (an incoming REFER).  It got
+   * 202 and a NOTIFY "100 Trying"; nothing more happens by itself: the
+   * application decides (a decision API may come later). */
+  KEFU_CALL_EVENT_REFER,
 };
 
 enum kefu_call_direction {
@@ -85,6 +97,11 @@ struct kefu_call_event {
   /* CLOSED of a call that had media: its final statistics */
   bool has_stats;
   struct kefu_rtp_stream_stats stats;
+
+  /* REFER: the Refer-To URI (without <>), and the Referred-By header
+   * value, or the From URI of the REFER when it has none */
+  char *refer_to;
+  char *referred_by;
 };
 
 /** Runs on the UI context given to kefu_phone_loop_start(). */
@@ -133,6 +150,11 @@ int  kefu_calls_set_audio (struct kefu_calls *calls, guint call_id, const char *
 /* ENOENT for an unknown call; zeros before the media started. */
 int  kefu_calls_stats (struct kefu_calls *calls, guint call_id,
                        struct kefu_rtp_stream_stats *stats);
+/* Blind transfer of an established call to @target_uri (sip: or sips:)
+ * by REFER; what follows arrives as TRANSFER_* events.  EINVAL: not a
+ * SIP URI (nothing sent); EPROTO: not established; EALREADY: a transfer
+ * of this call is under way. */
+int  kefu_calls_transfer (struct kefu_calls *calls, guint call_id, const char *target_uri);
 
 /* GLib side: queue the command on the phone thread.  0 or an errno if it
  * could not be queued; what happens next arrives as events (a command for
@@ -150,6 +172,9 @@ int   kefu_call_send_dtmf (struct kefu_phone_loop *loop, struct kefu_calls *call
                            guint call_id, const char *digits);
 int   kefu_call_set_audio (struct kefu_phone_loop *loop, struct kefu_calls *calls,
                            guint call_id, const char *audio);
+/* EINVAL at once for a target that is not a SIP URI; else as above. */
+int   kefu_call_transfer (struct kefu_phone_loop *loop, struct kefu_calls *calls,
+                          guint call_id, const char *target_uri);
 /* Synchronous: waits for the phone thread.  0, or ENOENT (no such call). */
 int   kefu_call_stats (struct kefu_phone_loop *loop, struct kefu_calls *calls,
                        guint call_id, struct kefu_rtp_stream_stats *stats);
@@ -157,5 +182,7 @@ int   kefu_call_stats (struct kefu_phone_loop *loop, struct kefu_calls *calls,
 /* any thread */
 const char *kefu_call_event_type_name (enum kefu_call_event_type type);
 const char *kefu_call_event_header (const struct kefu_call_event *ev, const char *name);
+/* true for a sip: or sips: URI usable as a transfer target */
+bool        kefu_call_transfer_target_valid (const char *uri);
 
 G_END_DECLS
