@@ -1699,8 +1699,11 @@ kefu_calls_alloc(struct kefu_calls **callsp, struct kefu_phone_loop *loop,
 		      ? cfg->listen_user : "kefu");
 	if (cfg->display_name)
 		err |= str_dup(&calls->display_name, cfg->display_name);
-	if (cfg->codecs)
-		err |= str_dup(&calls->codecs, cfg->codecs);
+	/* Offer only what the media path can encode: Opus is negotiable in
+	 * SDP but has no encoder yet, and a call that picked it would be
+	 * silent. */
+	err |= str_dup(&calls->codecs, cfg->codecs ? cfg->codecs
+					: KEFU_CALLS_DEFAULT_CODECS);
 	if (cfg->audio)
 		err |= str_dup(&calls->audio, cfg->audio);
 	if (err)

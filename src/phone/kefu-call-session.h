@@ -22,6 +22,10 @@
 #include "kefu-registration.h"
 #include "kefu-rtp-stream.h"
 
+/* The codecs a call offers and accepts unless configured: those the media
+ * path can encode (see kefu-rtp-stream). */
+#define KEFU_CALLS_DEFAULT_CODECS "pcmu,pcma"
+
 G_BEGIN_DECLS
 
 enum kefu_call_event_type {

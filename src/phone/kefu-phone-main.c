@@ -83,6 +83,7 @@ typedef struct {
   guint resume_source;
   gboolean from_stdin;
   gboolean stdin_eof;
+  gboolean stdin_had_input;     /* an empty stdin is not a script: see run_commands */
   gboolean quitting;
 } KefuPhoneCli;
 
@@ -544,8 +545,11 @@ run_commands (KefuPhoneCli *cli)
         break;
     }
 
-  /* stdin closed and nothing left to do: like quit */
-  if (cli->from_stdin && cli->stdin_eof && !cli->waiting_for
+  /* stdin closed and nothing left to do: like quit.  An stdin that ends
+   * before saying anything (a phone started in the background, stdin on
+   * /dev/null) held no script, so the phone keeps answering until it is
+   * signalled. */
+  if (cli->from_stdin && cli->stdin_eof && cli->stdin_had_input && !cli->waiting_for
       && g_queue_is_empty (&cli->commands))
     quit (cli);
 }
@@ -564,7 +568,10 @@ on_stdin_ready (gint fd, GIOCondition condition, gpointer data)
     return G_SOURCE_CONTINUE;
 
   if (n > 0)
-    g_string_append_len (cli->stdin_partial, buf, n);
+    {
+      g_string_append_len (cli->stdin_partial, buf, n);
+      cli->stdin_had_input = TRUE;
+    }
 
   while ((nl = memchr (cli->stdin_partial->str, '\n', cli->stdin_partial->len)))
     {
@@ -1051,7 +1058,8 @@ main (int argc, char **argv)
     _("Commands: dial URI, answer [CALL], hangup [CALL], reject [busy|decline] [CALL],\n"
       "hold [CALL], resume [CALL], dtmf DIGITS [CALL], stats [CALL], wait EVENT [SECONDS],\n"
       "help, quit.  CALL defaults to the latest call.  Without commands in the\n"
-      "arguments they are read from stdin, one per line; its end is like quit.\n"
+      "arguments they are read from stdin, one per line; its end is like quit\n"
+      "(an empty stdin, as in the background, keeps the phone running).\n"
       "Events are printed on stdout, one JSON object per line."));
   g_queue_init (&cli.commands);
 

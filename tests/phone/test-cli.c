@@ -413,6 +413,45 @@ test_dial_hangup (Fixture *fx, gconstpointer data)
   assert_sipp_completed (sipp);
 }
 
+/* Two kefu-phones: the codec they settle on is one whose audio flows (a
+ * default offering a codec without an encoder made such calls silent),
+ * and a digit one sends arrives at the other over RTP. */
+static void
+test_phone_to_phone (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *phone = find_program ("KEFU_PHONE", "kefu-phone", "build it with ninja");
+  guint16 port = free_udp_port ();
+  g_autofree char *listen = g_strdup_printf ("127.0.0.1:%u", port);
+  g_autofree char *dial = g_strdup_printf ("dial sip:bob@127.0.0.1:%u", port);
+  const char *const callee_argv[] = {
+    /* a second of audio first: its "wait" times out on purpose */
+    phone, "--listen", listen, "--auto-answer", "wait established 20", "wait remote_hold 1",
+    "dtmf 5", "wait closed 20", "quit", NULL
+  };
+  g_autoptr(GSubprocess) callee = spawn (fx, G_SUBPROCESS_FLAGS_STDOUT_SILENCE, callee_argv);
+  JsonObject *ev;
+  JsonObject *stats;
+
+  /* the callee prints "ready" once it listens; give it the moment it needs
+   * by dialling after our own start, and retry-free: SIP retransmits */
+  start_phone (fx, "--listen", "127.0.0.1:0", dial, "wait established 20", "wait dtmf 20",
+               "hangup", "wait closed 20", "quit");
+  ev = wait_event (fx, "established");
+  g_assert_cmpstr (json_object_get_string_member (ev, "codec"), ==, "PCMU");
+  ev = wait_event (fx, "dtmf");
+  g_assert_cmpstr (json_object_get_string_member (ev, "digit"), ==, "5");
+  g_assert_cmpstr (json_object_get_string_member (ev, "mode"), ==, "rfc4733");
+  ev = wait_event (fx, "closed");
+  stats = json_object_get_object_member (ev, "stats");
+  g_assert_cmpint (json_object_get_int_member (stats, "packets_received"), >, 0);
+  g_assert_cmpint (json_object_get_int_member (stats, "packets_lost"), ==, 0);
+
+  assert_phone_exit_ok (fx);
+  g_assert_false (has_event (fx, "error"));
+  wait_exit (callee, "the called kefu-phone to exit");
+  g_assert_true (g_subprocess_get_successful (callee));
+}
+
 /* A busy far end: the call closes with its status code. */
 static void
 test_dial_busy (Fixture *fx, gconstpointer data)
@@ -622,6 +661,8 @@ main (int argc, char **argv)
   g_test_add ("/cli/dial-hangup", Fixture, NULL, fixture_set_up, test_dial_hangup,
               fixture_tear_down);
   g_test_add ("/cli/dial-busy", Fixture, NULL, fixture_set_up, test_dial_busy,
+              fixture_tear_down);
+  g_test_add ("/cli/phone-to-phone", Fixture, NULL, fixture_set_up, test_phone_to_phone,
               fixture_tear_down);
   g_test_add ("/cli/incoming-reject", Fixture, NULL, fixture_set_up, test_incoming_reject,
               fixture_tear_down);
