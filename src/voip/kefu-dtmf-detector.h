@@ -6,7 +6,8 @@
  * and how long it lasted.
  *
  * It is our own Goertzel detector, so it can share a process with both
- * librem and spandsp (whose goertzel_* symbols clash, see PEERS.md).
+ * librem and spandsp (their goertzel_* symbols clash: in one process the
+ * library loaded first serves both, and the other misdetects).
  *
  * Rates: 8000 Hz and its multiples up to 48000 Hz.  One detector per
  * audio stream; not thread-safe, but detectors are independent of each

@@ -1003,7 +1003,8 @@ ctrl_connected (gpointer data)
   return TRUE;
 }
 
-/* baresip with a headless config in the fixture's directory (PEERS.md) */
+/* baresip with a headless config (no stdio module, file audio, ctrl_tcp)
+ * in the fixture's directory */
 static void
 start_baresip (Fixture *fx, Baresip *b)
 {

@@ -657,7 +657,7 @@ ctrl_connected (Baresip *b, guint16 port)
   return TRUE;
 }
 
-/* baresip with a headless config (PEERS.md), playing @wav */
+/* baresip with a headless config (no stdio module, aufile, ctrl_tcp), playing @wav */
 static void
 start_baresip (Fixture *fx, Baresip *b, const char *wav)
 {
