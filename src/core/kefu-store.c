@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "kefu-store.h"
+#include "kefu-store-private.h"
 #include "kefu-store-schema.h"
 #include "kefu-phone-number.h"
 #include "kefu-time.h"
@@ -140,8 +141,8 @@ serialises_writers (KefuStore *self)
   return kefu_db_get_dialect (self->db) == KEFU_DB_DIALECT_SQLITE;
 }
 
-static KefuDbConn *
-begin_write (KefuStore  *self,
+KefuDbConn *
+kefu_store_begin_write (KefuStore  *self,
              GError    **error)
 {
   KefuDbConn *conn = kefu_db_acquire (self->db, error);
@@ -171,8 +172,8 @@ begin_write (KefuStore  *self,
   return conn;
 }
 
-static gboolean
-end_write (KefuStore   *self,
+gboolean
+kefu_store_end_write (KefuStore   *self,
            KefuDbConn  *conn,
            gboolean     ok,
            GError     **error)
@@ -259,7 +260,7 @@ gboolean
 kefu_store_migrate (KefuStore  *self,
                     GError    **error)
 {
-  KefuDbConn *conn = begin_write (self, error);
+  KefuDbConn *conn = kefu_store_begin_write (self, error);
   gint64 version;
   gboolean ok = TRUE;
 
@@ -267,7 +268,7 @@ kefu_store_migrate (KefuStore  *self,
     return FALSE;
 
   if (!read_version (self, conn, &version, error))
-    return end_write (self, conn, FALSE, NULL);
+    return kefu_store_end_write (self, conn, FALSE, NULL);
 
   if (version > KEFU_STORE_SCHEMA_VERSION)
     {
@@ -275,7 +276,7 @@ kefu_store_migrate (KefuStore  *self,
                    "The database has schema version %" G_GINT64_FORMAT
                    ", newer than this Kefu knows (%d); upgrade Kefu before using it",
                    version, KEFU_STORE_SCHEMA_VERSION);
-      return end_write (self, conn, FALSE, NULL);
+      return kefu_store_end_write (self, conn, FALSE, NULL);
     }
 
   for (gint64 v = version; ok && v < KEFU_STORE_SCHEMA_VERSION; v++)
@@ -298,13 +299,13 @@ kefu_store_migrate (KefuStore  *self,
       ok = kefu_db_exec_script (conn, mark, error);
     }
 
-  return end_write (self, conn, ok, error);
+  return kefu_store_end_write (self, conn, ok, error);
 }
 
 /* --- documents ------------------------------------------------------------ */
 
-static JsonObject *
-parse_object (const char *text)
+JsonObject *
+kefu_store_parse_object (const char *text)
 {
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   JsonNode *root;
@@ -317,8 +318,8 @@ parse_object (const char *text)
   return json_object_ref (json_node_get_object (root));
 }
 
-static void
-set_time_member (JsonObject *object,
+void
+kefu_store_set_time_member (JsonObject *object,
                  const char *member,
                  gint64      ms)
 {
@@ -337,7 +338,7 @@ static JsonObject *
 record_from_row (const EntitySpec *spec,
                  KefuDbRow        *row)
 {
-  JsonObject *record = parse_object (kefu_db_row_text (row, 4));
+  JsonObject *record = kefu_store_parse_object (kefu_db_row_text (row, 4));
 
   /* The document never holds the server's own fields; they come from
    * columns, so a client cannot forge them. */
@@ -346,8 +347,8 @@ record_from_row (const EntitySpec *spec,
   else
     json_object_set_int_member (record, "id", kefu_db_row_int (row, 0));
   json_object_set_int_member (record, "version", kefu_db_row_int (row, 1));
-  set_time_member (record, "created_at", kefu_db_row_int (row, 2));
-  set_time_member (record, "updated_at", kefu_db_row_int (row, 3));
+  kefu_store_set_time_member (record, "created_at", kefu_db_row_int (row, 2));
+  kefu_store_set_time_member (record, "updated_at", kefu_db_row_int (row, 3));
 
   if (spec->kind == &kefu_record_agent)
     {
@@ -359,7 +360,7 @@ record_from_row (const EntitySpec *spec,
       if (kefu_db_row_is_null (row, 7))
         json_object_set_null_member (record, "state_since");
       else
-        set_time_member (record, "state_since", kefu_db_row_int (row, 7));
+        kefu_store_set_time_member (record, "state_since", kefu_db_row_int (row, 7));
     }
   return record;
 }
@@ -557,8 +558,8 @@ write_change (KefuDbConn        *conn,
 }
 
 /* Replays a finished operation.  TRUE when op_id was seen before. */
-static gboolean
-find_operation (KefuDbConn       *conn,
+gboolean
+kefu_store_find_operation (KefuDbConn       *conn,
                 const KefuWrite  *write,
                 KefuWriteResult  *result,
                 GError          **error)
@@ -578,14 +579,14 @@ find_operation (KefuDbConn       *conn,
       return FALSE;
     }
   body = kefu_db_query_text (conn, "SELECT body FROM operations WHERE op_id = ?", params, 1, error);
-  result->record = body ? parse_object (body) : NULL;
+  result->record = body ? kefu_store_parse_object (body) : NULL;
   result->status = (int) status;
   result->replayed = TRUE;
   return TRUE;
 }
 
-static gboolean
-save_operation (KefuDbConn       *conn,
+gboolean
+kefu_store_save_operation (KefuDbConn       *conn,
                 const KefuWrite  *write,
                 JsonObject       *record,
                 gint64            now,
@@ -603,6 +604,58 @@ save_operation (KefuDbConn       *conn,
     return TRUE;
   return kefu_db_exec (conn, "INSERT INTO operations (op_id, status, body, created_at) "
                        "VALUES (?, ?, ?, ?)", params, G_N_ELEMENTS (params), NULL, error);
+}
+
+/* Starts a write for one client operation.  Returns the connection to do
+ * it on, or NULL when there is nothing more to do; then *outcome is the
+ * answer: TRUE for a replay of the first answer (result filled), FALSE with
+ * error set when the write could not start. */
+static KefuDbConn *
+start_operation (KefuStore        *self,
+                 const KefuWrite  *write,
+                 KefuWriteResult  *result,
+                 gboolean         *outcome,
+                 GError          **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  KefuDbConn *conn;
+
+  memset (result, 0, sizeof *result);
+  *outcome = FALSE;
+  conn = kefu_store_begin_write (self, error);
+  if (!conn)
+    return NULL;
+  if (kefu_store_find_operation (conn, write, result, &local_error))
+    {
+      *outcome = kefu_store_end_write (self, conn, TRUE, error);
+      return NULL;
+    }
+  if (local_error)
+    {
+      kefu_store_end_write (self, conn, FALSE, NULL);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  return conn;
+}
+
+/* Ends it: the answer is remembered under the operation id in the same
+ * transaction, so a retry finds it exactly when the change committed. */
+static gboolean
+finish_operation (KefuStore        *self,
+                  KefuDbConn       *conn,
+                  const KefuWrite  *write,
+                  KefuWriteResult  *result,
+                  gboolean          ok,
+                  gint64            now,
+                  GError          **error)
+{
+  result->status = write->status;
+  if (ok)
+    ok = kefu_store_save_operation (conn, write, result->record, now, error);
+  if (!ok)
+    kefu_write_result_clear (result);
+  return kefu_store_end_write (self, conn, ok, error);
 }
 
 static gboolean
@@ -669,20 +722,15 @@ kefu_store_create (KefuStore             *self,
   g_autofree char *id_text = NULL;
   KefuDbValue params[16];
   KefuDbConn *conn;
+  gboolean outcome;
   gint64 now = kefu_time_now_ms ();
   guint n = 0;
   gint64 id = 0;
   gboolean ok;
 
-  memset (result, 0, sizeof *result);
-  conn = begin_write (self, error);
+  conn = start_operation (self, write, result, &outcome, error);
   if (!conn)
-    return FALSE;
-
-  if (find_operation (conn, write, result, error))
-    return end_write (self, conn, TRUE, error);
-  if (error && *error)
-    return end_write (self, conn, FALSE, NULL);
+    return outcome;
 
   sql = g_string_new (NULL);
   marks = g_string_new (NULL);
@@ -739,7 +787,7 @@ kefu_store_create (KefuStore             *self,
   if (!ok)
     {
       map_constraint (spec, error);
-      return end_write (self, conn, FALSE, NULL);
+      return kefu_store_end_write (self, conn, FALSE, NULL);
     }
 
   if (kind == &kefu_record_customer)
@@ -749,12 +797,7 @@ kefu_store_create (KefuStore             *self,
     ok = (result->record = get_on (self, conn, spec, id_text, error)) != NULL;
   if (ok)
     ok = write_change (conn, spec, id_text, "create", result->record, 0, now, error);
-  result->status = write->status;
-  if (ok)
-    ok = save_operation (conn, write, result->record, now, error);
-  if (!ok)
-    kefu_write_result_clear (result);
-  return end_write (self, conn, ok, error);
+  return finish_operation (self, conn, write, result, ok, now, error);
 }
 
 /* Reads the current copy and checks the client's base version against it. */
@@ -807,24 +850,19 @@ kefu_store_update (KefuStore             *self,
   g_autoptr(GList) members = NULL;
   KefuDbValue params[16];
   KefuDbConn *conn;
+  gboolean outcome;
   gint64 now = kefu_time_now_ms ();
   gint64 scratch = 0;
   guint n = 0;
   gboolean ok;
 
-  memset (result, 0, sizeof *result);
-  conn = begin_write (self, error);
+  conn = start_operation (self, write, result, &outcome, error);
   if (!conn)
-    return FALSE;
-
-  if (find_operation (conn, write, result, error))
-    return end_write (self, conn, TRUE, error);
-  if (error && *error)
-    return end_write (self, conn, FALSE, NULL);
+    return outcome;
 
   current = current_for_write (self, conn, spec, id, write, out_current, error);
   if (!current)
-    return end_write (self, conn, FALSE, NULL);
+    return kefu_store_end_write (self, conn, FALSE, NULL);
 
   if (spec->text_id && json_object_has_member (doc, "id") &&
       g_strcmp0 (kefu_json_get_string (doc, "id"), id) != 0)
@@ -832,7 +870,7 @@ kefu_store_update (KefuStore             *self,
       g_set_error (error, KEFU_STORE_ERROR, KEFU_STORE_ERROR_INVALID,
                    "The %s id in the body (“%s”) is not the one in the address (“%s”)",
                    kind->name, kefu_json_get_string (doc, "id"), id);
-      return end_write (self, conn, FALSE, NULL);
+      return kefu_store_end_write (self, conn, FALSE, NULL);
     }
 
   /* A patch changes only what it names; null clears a field. */
@@ -899,12 +937,7 @@ kefu_store_update (KefuStore             *self,
     ok = (result->record = get_on (self, conn, spec, id, error)) != NULL;
   if (ok)
     ok = write_change (conn, spec, id, "update", result->record, 0, now, error);
-  result->status = write->status;
-  if (ok)
-    ok = save_operation (conn, write, result->record, now, error);
-  if (!ok)
-    kefu_write_result_clear (result);
-  return end_write (self, conn, ok, error);
+  return finish_operation (self, conn, write, result, ok, now, error);
 }
 
 gboolean
@@ -921,23 +954,18 @@ kefu_store_delete (KefuStore             *self,
   g_autofree char *sql = NULL;
   KefuDbValue params[2];
   KefuDbConn *conn;
+  gboolean outcome;
   gint64 now = kefu_time_now_ms ();
   gint64 scratch = 0;
   gboolean ok;
 
-  memset (result, 0, sizeof *result);
-  conn = begin_write (self, error);
+  conn = start_operation (self, write, result, &outcome, error);
   if (!conn)
-    return FALSE;
-
-  if (find_operation (conn, write, result, error))
-    return end_write (self, conn, TRUE, error);
-  if (error && *error)
-    return end_write (self, conn, FALSE, NULL);
+    return outcome;
 
   current = current_for_write (self, conn, spec, id, write, out_current, error);
   if (!current)
-    return end_write (self, conn, FALSE, NULL);
+    return kefu_store_end_write (self, conn, FALSE, NULL);
 
   /* Kept as a tombstone so the change feed and history still make sense;
    * a username or queue name is freed for reuse by renaming it away. */
@@ -958,10 +986,7 @@ kefu_store_delete (KefuStore             *self,
   if (ok)
     ok = write_change (conn, spec, id, "delete", NULL,
                        json_object_get_int_member (current, "version") + 1, now, error);
-  result->status = write->status;
-  if (ok)
-    ok = save_operation (conn, write, NULL, now, error);
-  return end_write (self, conn, ok, error);
+  return finish_operation (self, conn, write, result, ok, now, error);
 }
 
 JsonArray *
@@ -1145,7 +1170,7 @@ on_note_row (KefuDbRow *row,
   else
     json_object_set_string_member (note, "author", kefu_db_row_text (row, 1));
   json_object_set_string_member (note, "body", kefu_db_row_text (row, 2));
-  set_time_member (note, "created_at", kefu_db_row_int (row, 3));
+  kefu_store_set_time_member (note, "created_at", kefu_db_row_int (row, 3));
   json_array_add_object_element (notes, note);
   return TRUE;
 }
@@ -1176,23 +1201,19 @@ kefu_store_add_case_note (KefuStore        *self,
   const EntitySpec *spec = spec_for (&kefu_record_case);
   g_autoptr(JsonObject) current = NULL;
   KefuDbConn *conn;
+  gboolean outcome;
   gint64 now = kefu_time_now_ms ();
   gint64 id;
   gboolean ok;
 
-  memset (result, 0, sizeof *result);
-  conn = begin_write (self, error);
+  conn = start_operation (self, write, result, &outcome, error);
   if (!conn)
-    return FALSE;
-  if (find_operation (conn, write, result, error))
-    return end_write (self, conn, TRUE, error);
-  if (error && *error)
-    return end_write (self, conn, FALSE, NULL);
+    return outcome;
 
   /* A note only adds; it never conflicts with an edit of the case. */
   current = get_on (self, conn, spec, case_id, error);
   if (!current)
-    return end_write (self, conn, FALSE, NULL);
+    return kefu_store_end_write (self, conn, FALSE, NULL);
   id = json_object_get_int_member (current, "id");
 
   {
@@ -1213,12 +1234,7 @@ kefu_store_add_case_note (KefuStore        *self,
     ok = (result->record = get_on (self, conn, spec, case_id, error)) != NULL;
   if (ok)
     ok = write_change (conn, spec, case_id, "update", result->record, 0, now, error);
-  result->status = write->status;
-  if (ok)
-    ok = save_operation (conn, write, result->record, now, error);
-  if (!ok)
-    kefu_write_result_clear (result);
-  return end_write (self, conn, ok, error);
+  return finish_operation (self, conn, write, result, ok, now, error);
 }
 
 /* --- faxes ---------------------------------------------------------------- */
@@ -1236,24 +1252,20 @@ kefu_store_put_fax_document (KefuStore        *self,
   g_autoptr(JsonObject) current = NULL;
   g_autofree char *text = NULL;
   KefuDbConn *conn;
+  gboolean outcome;
   gint64 now = kefu_time_now_ms ();
   gsize size;
   const guint8 *bytes = g_bytes_get_data (data, &size);
   gint64 id;
   gboolean ok;
 
-  memset (result, 0, sizeof *result);
-  conn = begin_write (self, error);
+  conn = start_operation (self, write, result, &outcome, error);
   if (!conn)
-    return FALSE;
-  if (find_operation (conn, write, result, error))
-    return end_write (self, conn, TRUE, error);
-  if (error && *error)
-    return end_write (self, conn, FALSE, NULL);
+    return outcome;
 
   current = current_for_write (self, conn, spec, fax_id, write, NULL, error);
   if (!current)
-    return end_write (self, conn, FALSE, NULL);
+    return kefu_store_end_write (self, conn, FALSE, NULL);
   id = json_object_get_int_member (current, "id");
 
   json_object_set_string_member (current, "content_type", content_type);
@@ -1275,12 +1287,7 @@ kefu_store_put_fax_document (KefuStore        *self,
     ok = (result->record = get_on (self, conn, spec, fax_id, error)) != NULL;
   if (ok)
     ok = write_change (conn, spec, fax_id, "update", result->record, 0, now, error);
-  result->status = write->status;
-  if (ok)
-    ok = save_operation (conn, write, result->record, now, error);
-  if (!ok)
-    kefu_write_result_clear (result);
-  return end_write (self, conn, ok, error);
+  return finish_operation (self, conn, write, result, ok, now, error);
 }
 
 typedef struct {
@@ -1406,7 +1413,7 @@ kefu_store_session_create (KefuStore   *self,
   };
   KefuDbValue expired[] = { KEFU_DB_V_INT (now) };
   KefuDbValue old_ops[] = { KEFU_DB_V_INT (now - KEFU_STORE_OPERATION_KEEP_MS) };
-  KefuDbConn *conn = begin_write (self, error);
+  KefuDbConn *conn = kefu_store_begin_write (self, error);
   gboolean ok;
 
   if (!conn)
@@ -1418,7 +1425,7 @@ kefu_store_session_create (KefuStore   *self,
                      error) &&
        kefu_db_exec (conn, "INSERT INTO sessions (token_hash, agent_id, expires_at, created_at) "
                      "VALUES (?, ?, ?, ?)", params, G_N_ELEMENTS (params), NULL, error);
-  return end_write (self, conn, ok, error);
+  return kefu_store_end_write (self, conn, ok, error);
 }
 
 static gboolean
@@ -1464,518 +1471,13 @@ kefu_store_session_delete (KefuStore   *self,
                            GError     **error)
 {
   KefuDbValue params[] = { KEFU_DB_V_TEXT (token_hash) };
-  KefuDbConn *conn = begin_write (self, error);
+  KefuDbConn *conn = kefu_store_begin_write (self, error);
   gboolean ok;
 
   if (!conn)
     return FALSE;
   ok = kefu_db_exec (conn, "DELETE FROM sessions WHERE token_hash = ?", params, 1, NULL, error);
-  return end_write (self, conn, ok, error);
-}
-
-/* --- the event log ---------------------------------------------------------- */
-
-static double
-data_seconds (JsonObject *data,
-              const char *member,
-              double      fallback)
-{
-  double value = kefu_json_get_double (data, member, fallback);
-
-  return value < 0 ? 0 : value;
-}
-
-/* Keeps the per-call facts and per-agent spans that reports fold, in step
- * with the log, so a report never has to replay millions of events. */
-static gboolean
-project_event (KefuDbConn  *conn,
-               const char  *type,
-               gint64       ts,
-               const char  *call_id,
-               const char  *queue,
-               const char  *agent,
-               JsonObject  *data,
-               GError     **error)
-{
-  g_autoptr(JsonObject) no_data = NULL;
-
-  /* Without data the times come from the timestamps alone. */
-  if (!data)
-    data = no_data = json_object_new ();
-  if (g_str_equal (type, "call.offered"))
-    {
-      KefuDbValue params[] = { KEFU_DB_V_TEXT (call_id), KEFU_DB_V_TEXT (queue), KEFU_DB_V_INT (ts) };
-
-      /* A call re-queued by a transfer keeps its first offer. */
-      return kefu_db_exec (conn, "INSERT INTO call_facts (call_id, queue, offered_at) "
-                           "VALUES (?, ?, ?) ON CONFLICT (call_id) DO NOTHING",
-                           params, 3, NULL, error);
-    }
-  if (g_str_equal (type, "call.answered"))
-    {
-      KefuDbValue params[] = {
-        KEFU_DB_V_TEXT (agent), KEFU_DB_V_INT (ts),
-        json_object_has_member (data, "wait_s") ? KEFU_DB_V_REAL (data_seconds (data, "wait_s", 0))
-                                                : KEFU_DB_V_NULL,
-        KEFU_DB_V_INT (ts), KEFU_DB_V_TEXT (call_id),
-      };
-
-      return kefu_db_exec (conn, "UPDATE call_facts SET outcome = 'answered', agent = ?, "
-                           "answered_at = ?, wait_s = COALESCE(?, (? - offered_at) / 1000.0) "
-                           "WHERE call_id = ?", params, G_N_ELEMENTS (params), NULL, error);
-    }
-  if (g_str_equal (type, "call.abandoned") || g_str_equal (type, "call.overflow") ||
-      g_str_equal (type, "call.callback"))
-    {
-      const char *outcome = type + strlen ("call.");
-      KefuDbValue params[] = {
-        KEFU_DB_V_TEXT (outcome),
-        json_object_has_member (data, "wait_s") ? KEFU_DB_V_REAL (data_seconds (data, "wait_s", 0))
-                                                : KEFU_DB_V_NULL,
-        KEFU_DB_V_INT (ts), KEFU_DB_V_INT (ts), KEFU_DB_V_TEXT (call_id),
-      };
-
-      /* Only a call still waiting can be abandoned or leave the queue. */
-      return kefu_db_exec (conn, "UPDATE call_facts SET outcome = ?, "
-                           "wait_s = COALESCE(?, (? - offered_at) / 1000.0), ended_at = ? "
-                           "WHERE call_id = ? AND outcome IS NULL",
-                           params, G_N_ELEMENTS (params), NULL, error);
-    }
-  if (g_str_equal (type, "call.ended"))
-    {
-      double hold = data_seconds (data, "hold_s", 0);
-      KefuDbValue params[] = {
-        KEFU_DB_V_INT (ts),
-        json_object_has_member (data, "talk_s") ? KEFU_DB_V_REAL (data_seconds (data, "talk_s", 0))
-                                                : KEFU_DB_V_NULL,
-        KEFU_DB_V_INT (ts), KEFU_DB_V_REAL (hold),
-        KEFU_DB_V_INT (ts), KEFU_DB_V_REAL (hold),
-        KEFU_DB_V_REAL (hold),
-        KEFU_DB_V_TEXT (call_id),
-      };
-
-      /* Talk time is what was not on hold; spelled with CASE because the
-       * two dialects disagree on a two-argument max(). */
-      return kefu_db_exec (conn, "UPDATE call_facts SET ended_at = ?, "
-                           "talk_s = COALESCE(?, CASE WHEN (? - answered_at) / 1000.0 - ? > 0 "
-                           "THEN (? - answered_at) / 1000.0 - ? ELSE 0 END), "
-                           "hold_s = ? WHERE call_id = ? AND outcome = 'answered'",
-                           params, G_N_ELEMENTS (params), NULL, error);
-    }
-  if (g_str_equal (type, "call.wrapup_ended"))
-    {
-      KefuDbValue params[] = {
-        json_object_has_member (data, "wrapup_s")
-          ? KEFU_DB_V_REAL (data_seconds (data, "wrapup_s", 0)) : KEFU_DB_V_NULL,
-        KEFU_DB_V_INT (ts), KEFU_DB_V_TEXT (call_id),
-      };
-
-      return kefu_db_exec (conn, "UPDATE call_facts SET "
-                           "wrapup_s = COALESCE(?, (? - ended_at) / 1000.0) "
-                           "WHERE call_id = ? AND outcome = 'answered'",
-                           params, G_N_ELEMENTS (params), NULL, error);
-    }
-  if (g_str_equal (type, "agent.state"))
-    {
-      const char *state = kefu_json_get_string (data, "state");
-      const char *reason = kefu_json_get_string (data, "reason");
-      KefuDbValue close_span[] = { KEFU_DB_V_INT (ts), KEFU_DB_V_TEXT (agent) };
-      KefuDbValue open_span[] = { KEFU_DB_V_TEXT (agent), KEFU_DB_V_TEXT (state), KEFU_DB_V_INT (ts) };
-      KefuDbValue set_state[] = {
-        KEFU_DB_V_TEXT (state), KEFU_DB_V_TEXT (reason), KEFU_DB_V_INT (ts), KEFU_DB_V_TEXT (agent),
-      };
-
-      return kefu_db_exec (conn, "UPDATE agent_spans SET ended_at = ? "
-                           "WHERE agent = ? AND ended_at IS NULL", close_span, 2, NULL, error) &&
-             kefu_db_exec (conn, "INSERT INTO agent_spans (agent, state, started_at) "
-                           "VALUES (?, ?, ?)", open_span, 3, NULL, error) &&
-             kefu_db_exec (conn, "UPDATE agents SET state = ?, state_reason = ?, state_since = ? "
-                           "WHERE username = ? AND deleted = 0", set_state, 4, NULL, error);
-    }
-  return TRUE;
-}
-
-static gboolean
-check_event (JsonObject  *event,
-             guint        index,
-             GError     **error)
-{
-  const char *type = kefu_json_get_string (event, "type");
-  JsonObject *data = json_object_has_member (event, "data") &&
-                     JSON_NODE_HOLDS_OBJECT (json_object_get_member (event, "data"))
-                     ? json_object_get_object_member (event, "data") : NULL;
-
-  if (g_str_has_prefix (type, "call.") && !kefu_json_get_string (event, "call_id"))
-    {
-      g_set_error (error, KEFU_STORE_ERROR, KEFU_STORE_ERROR_INVALID,
-                   "Event %u (%s) has no call_id", index, type);
-      return FALSE;
-    }
-  if (g_str_equal (type, "call.offered") && !kefu_json_get_string (event, "queue"))
-    {
-      g_set_error (error, KEFU_STORE_ERROR, KEFU_STORE_ERROR_INVALID,
-                   "Event %u (call.offered) has no queue", index);
-      return FALSE;
-    }
-  if (g_str_equal (type, "agent.state"))
-    {
-      const char *state = kefu_json_get_string (data, "state");
-
-      if (!kefu_json_get_string (event, "agent"))
-        {
-          g_set_error (error, KEFU_STORE_ERROR, KEFU_STORE_ERROR_INVALID,
-                       "Event %u (agent.state) has no agent", index);
-          return FALSE;
-        }
-      if (!state || !kefu_strv_contains_choice (kefu_agent_states, state))
-        {
-          g_autofree char *choices = g_strjoinv (", ", (char **) kefu_agent_states);
-
-          g_set_error (error, KEFU_STORE_ERROR, KEFU_STORE_ERROR_INVALID,
-                       "Event %u (agent.state) needs data.state, one of: %s", index, choices);
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
-static gboolean
-append_events_on (KefuDbConn  *conn,
-                  JsonArray   *events,
-                  JsonArray   *stored,
-                  GError     **error)
-{
-  for (guint i = 0; i < json_array_get_length (events); i++)
-    {
-      JsonObject *event = json_array_get_object_element (events, i);
-      const char *type = kefu_json_get_string (event, "type");
-      const char *call_id = kefu_json_get_string (event, "call_id");
-      const char *queue = kefu_json_get_string (event, "queue");
-      const char *agent = kefu_json_get_string (event, "agent");
-      JsonObject *data = json_object_has_member (event, "data") &&
-                         JSON_NODE_HOLDS_OBJECT (json_object_get_member (event, "data"))
-                         ? json_object_get_object_member (event, "data") : NULL;
-      g_autofree char *data_text = data ? kefu_record_encode (data) : NULL;
-      gint64 ts = kefu_time_now_ms ();
-      gint64 id = 0;
-      JsonObject *out;
-
-      if (kefu_json_get_string (event, "ts"))
-        kefu_time_parse_ms (kefu_json_get_string (event, "ts"), NULL, &ts);
-
-      if (!check_event (event, i, error))
-        return FALSE;
-
-      {
-        KefuDbValue params[] = {
-          KEFU_DB_V_INT (ts), KEFU_DB_V_TEXT (type), KEFU_DB_V_TEXT (call_id),
-          KEFU_DB_V_TEXT (queue), KEFU_DB_V_TEXT (agent), KEFU_DB_V_TEXT (data_text),
-        };
-
-        if (!kefu_db_query_int (conn, "INSERT INTO events (ts, type, call_id, queue, agent, data) "
-                                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id", params,
-                                G_N_ELEMENTS (params), &id, error))
-          return FALSE;
-      }
-      if (!project_event (conn, type, ts, call_id, queue, agent, data, error))
-        return FALSE;
-
-      out = json_object_new ();
-      json_object_set_int_member (out, "id", id);
-      json_object_set_string_member (out, "type", type);
-      set_time_member (out, "ts", ts);
-      if (call_id)
-        json_object_set_string_member (out, "call_id", call_id);
-      if (queue)
-        json_object_set_string_member (out, "queue", queue);
-      if (agent)
-        json_object_set_string_member (out, "agent", agent);
-      json_object_set_object_member (out, "data", data ? json_object_ref (data) : json_object_new ());
-      json_array_add_object_element (stored, out);
-    }
-  return TRUE;
-}
-
-JsonArray *
-kefu_store_append_events (KefuStore        *self,
-                          JsonArray        *events,
-                          const KefuWrite  *write,
-                          gboolean         *out_replayed,
-                          GError          **error)
-{
-  g_autoptr(JsonArray) stored = json_array_new ();
-  g_autoptr(JsonObject) envelope = NULL;
-  KefuWriteResult replay = { 0 };
-  KefuDbConn *conn;
-  gboolean ok;
-
-  if (out_replayed)
-    *out_replayed = FALSE;
-  conn = begin_write (self, error);
-  if (!conn)
-    return NULL;
-
-  if (find_operation (conn, write, &replay, error))
-    {
-      JsonArray *again = NULL;
-
-      end_write (self, conn, TRUE, NULL);
-      if (replay.record && json_object_has_member (replay.record, "events"))
-        again = json_array_ref (json_object_get_array_member (replay.record, "events"));
-      kefu_write_result_clear (&replay);
-      if (out_replayed)
-        *out_replayed = TRUE;
-      return again ? again : json_array_new ();
-    }
-  if (error && *error)
-    {
-      end_write (self, conn, FALSE, NULL);
-      return NULL;
-    }
-
-  ok = append_events_on (conn, events, stored, error);
-  if (ok && write->op_id)
-    {
-      envelope = json_object_new ();
-      json_object_set_array_member (envelope, "events", json_array_ref (stored));
-      ok = save_operation (conn, write, envelope, kefu_time_now_ms (), error);
-    }
-  if (!end_write (self, conn, ok, error))
-    return NULL;
-  return g_steal_pointer (&stored);
-}
-
-static gboolean
-on_event_row (KefuDbRow *row,
-              gpointer   user_data)
-{
-  JsonArray *array = user_data;
-  JsonObject *event = json_object_new ();
-
-  json_object_set_int_member (event, "id", kefu_db_row_int (row, 0));
-  set_time_member (event, "ts", kefu_db_row_int (row, 1));
-  json_object_set_string_member (event, "type", kefu_db_row_text (row, 2));
-  for (guint col = 3; col <= 5; col++)
-    {
-      static const char * const names[] = { "call_id", "queue", "agent" };
-
-      if (!kefu_db_row_is_null (row, col))
-        json_object_set_string_member (event, names[col - 3], kefu_db_row_text (row, col));
-    }
-  json_object_set_object_member (event, "data", parse_object (kefu_db_row_text (row, 6)));
-  json_array_add_object_element (array, event);
-  return TRUE;
-}
-
-JsonArray *
-kefu_store_list_events (KefuStore   *self,
-                        gint64       since_id,
-                        guint        limit,
-                        GError     **error)
-{
-  g_autoptr(JsonArray) array = json_array_new ();
-  KefuDbValue params[] = { KEFU_DB_V_INT (since_id), KEFU_DB_V_INT (limit) };
-  KefuDbConn *conn = kefu_db_acquire (self->db, error);
-  gboolean ok;
-
-  if (!conn)
-    return NULL;
-  ok = kefu_db_query (conn, "SELECT id, ts, type, call_id, queue, agent, data FROM events "
-                      "WHERE id > ? ORDER BY id LIMIT ?", params, 2, on_event_row, array, error);
-  kefu_db_release (self->db, conn);
-  return ok ? g_steal_pointer (&array) : NULL;
-}
-
-/* --- the change feed ------------------------------------------------------------ */
-
-typedef struct {
-  JsonArray *array;
-  gint64     cursor;
-} ChangeCollect;
-
-static gboolean
-on_change_row (KefuDbRow *row,
-               gpointer   user_data)
-{
-  ChangeCollect *collect = user_data;
-  JsonObject *change = json_object_new ();
-
-  collect->cursor = kefu_db_row_int (row, 0);
-  json_object_set_int_member (change, "seq", collect->cursor);
-  json_object_set_string_member (change, "entity", kefu_db_row_text (row, 1));
-  json_object_set_string_member (change, "id", kefu_db_row_text (row, 2));
-  json_object_set_string_member (change, "op", kefu_db_row_text (row, 3));
-  if (kefu_db_row_is_null (row, 4))
-    json_object_set_null_member (change, "version");
-  else
-    json_object_set_int_member (change, "version", kefu_db_row_int (row, 4));
-  set_time_member (change, "at", kefu_db_row_int (row, 5));
-  if (kefu_db_row_is_null (row, 6))
-    json_object_set_null_member (change, "record");
-  else
-    json_object_set_object_member (change, "record", parse_object (kefu_db_row_text (row, 6)));
-  json_array_add_object_element (collect->array, change);
-  return TRUE;
-}
-
-JsonArray *
-kefu_store_changes (KefuStore   *self,
-                    gint64       since,
-                    guint        limit,
-                    gint64      *out_cursor,
-                    GError     **error)
-{
-  g_autoptr(JsonArray) array = json_array_new ();
-  ChangeCollect collect = { array, since };
-  KefuDbValue params[] = { KEFU_DB_V_INT (since), KEFU_DB_V_INT (limit) };
-  KefuDbConn *conn = kefu_db_acquire (self->db, error);
-  gboolean ok;
-
-  if (!conn)
-    return NULL;
-  ok = kefu_db_query (conn, "SELECT seq, entity, entity_id, op, version, at, doc FROM changes "
-                      "WHERE seq > ? ORDER BY seq LIMIT ?", params, 2, on_change_row, &collect,
-                      error);
-  kefu_db_release (self->db, conn);
-  if (!ok)
-    return NULL;
-  if (out_cursor)
-    *out_cursor = collect.cursor;
-  return g_steal_pointer (&array);
-}
-
-/* --- folds for reports ---------------------------------------------------------- */
-
-typedef struct {
-  KefuCallFactFunc func;
-  gpointer         user_data;
-} FactFold;
-
-static KefuCallOutcome
-outcome_from_text (const char *text)
-{
-  if (!text)
-    return KEFU_CALL_OUTCOME_OTHER;
-  if (g_str_equal (text, "answered"))
-    return KEFU_CALL_OUTCOME_ANSWERED;
-  if (g_str_equal (text, "abandoned"))
-    return KEFU_CALL_OUTCOME_ABANDONED;
-  return KEFU_CALL_OUTCOME_OTHER;
-}
-
-static gboolean
-on_fact_row (KefuDbRow *row,
-             gpointer   user_data)
-{
-  FactFold *fold = user_data;
-  KefuCallFact fact = {
-    .call_id = kefu_db_row_text (row, 0),
-    .queue = kefu_db_row_text (row, 1),
-    .agent = kefu_db_row_text (row, 2),
-    .offered_ms = kefu_db_row_int (row, 3),
-    .waiting = kefu_db_row_is_null (row, 4),
-    .sample = {
-      .outcome = outcome_from_text (kefu_db_row_text (row, 4)),
-      .wait_s = kefu_db_row_real (row, 5),
-      .talk_s = kefu_db_row_real (row, 6),
-      .hold_s = kefu_db_row_real (row, 7),
-      .wrapup_s = kefu_db_row_real (row, 8),
-    },
-  };
-
-  return fold->func (&fact, fold->user_data);
-}
-
-gboolean
-kefu_store_fold_call_facts (KefuStore         *self,
-                            gint64             from_ms,
-                            gint64             to_ms,
-                            const char        *queue,
-                            const char        *agent,
-                            KefuCallFactFunc   func,
-                            gpointer           user_data,
-                            GError           **error)
-{
-  FactFold fold = { func, user_data };
-  g_autoptr(GString) sql = g_string_new ("SELECT call_id, queue, agent, offered_at, outcome, "
-                                         "wait_s, talk_s, hold_s, wrapup_s FROM call_facts "
-                                         "WHERE offered_at >= ? AND offered_at < ?");
-  KefuDbValue params[4] = { KEFU_DB_V_INT (from_ms), KEFU_DB_V_INT (to_ms) };
-  guint n = 2;
-  KefuDbConn *conn;
-  gboolean ok;
-
-  if (queue)
-    {
-      g_string_append (sql, " AND queue = ?");
-      params[n++] = KEFU_DB_V_TEXT (queue);
-    }
-  if (agent)
-    {
-      g_string_append (sql, " AND agent = ?");
-      params[n++] = KEFU_DB_V_TEXT (agent);
-    }
-  g_string_append (sql, " ORDER BY offered_at");
-
-  conn = kefu_db_acquire (self->db, error);
-  if (!conn)
-    return FALSE;
-  ok = kefu_db_query (conn, sql->str, params, n, on_fact_row, &fold, error);
-  kefu_db_release (self->db, conn);
-  return ok;
-}
-
-typedef struct {
-  KefuAgentSpanFunc func;
-  gpointer          user_data;
-} SpanFold;
-
-static gboolean
-on_span_row (KefuDbRow *row,
-             gpointer   user_data)
-{
-  SpanFold *fold = user_data;
-  KefuAgentSpan span = {
-    .agent = kefu_db_row_text (row, 0),
-    .state = kefu_db_row_text (row, 1),
-    .started_ms = kefu_db_row_int (row, 2),
-    .ended_ms = kefu_db_row_int (row, 3),
-  };
-
-  return fold->func (&span, fold->user_data);
-}
-
-gboolean
-kefu_store_fold_agent_spans (KefuStore          *self,
-                             gint64              from_ms,
-                             gint64              to_ms,
-                             const char         *agent,
-                             KefuAgentSpanFunc   func,
-                             gpointer            user_data,
-                             GError            **error)
-{
-  SpanFold fold = { func, user_data };
-  g_autoptr(GString) sql = g_string_new ("SELECT agent, state, started_at, ended_at "
-                                         "FROM agent_spans WHERE started_at < ? "
-                                         "AND (ended_at IS NULL OR ended_at > ?)");
-  KefuDbValue params[3] = { KEFU_DB_V_INT (to_ms), KEFU_DB_V_INT (from_ms) };
-  guint n = 2;
-  KefuDbConn *conn;
-  gboolean ok;
-
-  if (agent)
-    {
-      g_string_append (sql, " AND agent = ?");
-      params[n++] = KEFU_DB_V_TEXT (agent);
-    }
-  g_string_append (sql, " ORDER BY started_at");
-
-  conn = kefu_db_acquire (self->db, error);
-  if (!conn)
-    return FALSE;
-  ok = kefu_db_query (conn, sql->str, params, n, on_span_row, &fold, error);
-  kefu_db_release (self->db, conn);
-  return ok;
+  return kefu_store_end_write (self, conn, ok, error);
 }
 
 gint64
