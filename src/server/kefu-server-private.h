@@ -91,5 +91,16 @@ void        kefu_request_header     (KefuRequest *request, const char *name, con
 const char *kefu_request_param      (KefuRequest *request, guint index);
 const char *kefu_request_query      (KefuRequest *request, const char *name);
 gboolean    kefu_request_has_role   (KefuRequest *request, const char *role);
+KefuStore  *kefu_request_store      (KefuRequest *request);
+/* The body, or NULL with *len 0 when there is none. */
+const char *kefu_request_body       (KefuRequest *request, gsize *len);
+/* A whole-number query parameter; answers 400 and returns FALSE when bad. */
+gboolean    kefu_request_read_uint  (KefuRequest *request, const char *name, guint64 fallback,
+                                     guint64 max, guint64 *out);
+
+/* Route handlers living outside kefu-server-routes.c. */
+void        kefu_route_report_calls (KefuRequest *request);
+void        kefu_route_staffing_get (KefuRequest *request);
+void        kefu_route_staffing_post (KefuRequest *request);
 
 G_END_DECLS

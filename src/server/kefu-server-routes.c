@@ -17,46 +17,6 @@
 
 /* --- helpers --------------------------------------------------------------------- */
 
-static KefuStore *
-store_of (KefuRequest *request)
-{
-  return request->server->store;
-}
-
-static const char *
-body_text (KefuRequest *request,
-           gsize       *len)
-{
-  if (!request->body)
-    {
-      *len = 0;
-      return NULL;
-    }
-  return g_bytes_get_data (request->body, len);
-}
-
-static gboolean
-read_uint_query (KefuRequest *request,
-                 const char  *name,
-                 guint64      fallback,
-                 guint64      max,
-                 guint64     *out)
-{
-  const char *text = kefu_request_query (request, name);
-
-  *out = fallback;
-  if (!text)
-    return TRUE;
-  if (!g_ascii_string_to_unsigned (text, 10, 0, max, out, NULL))
-    {
-      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
-                          "“%s” must be a whole number from 0 to %" G_GUINT64_FORMAT ", not “%s”",
-                          name, max, text);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 static gboolean
 read_paging (KefuRequest *request,
              guint       *offset,
@@ -64,8 +24,8 @@ read_paging (KefuRequest *request,
 {
   guint64 o, l;
 
-  if (!read_uint_query (request, "offset", 0, G_MAXINT32, &o) ||
-      !read_uint_query (request, "limit", DEFAULT_PAGE, MAX_PAGE, &l))
+  if (!kefu_request_read_uint (request, "offset", 0, G_MAXINT32, &o) ||
+      !kefu_request_read_uint (request, "limit", DEFAULT_PAGE, MAX_PAGE, &l))
     return FALSE;
   *offset = (guint) o;
   *limit = l ? (guint) l : DEFAULT_PAGE;
@@ -143,10 +103,10 @@ decode_body (KefuRequest           *request,
   g_autoptr(GError) error = NULL;
   g_autofree char *field = NULL;
   gsize len;
-  const char *text = body_text (request, &len);
+  const char *text = kefu_request_body (request, &len);
   JsonObject *doc;
 
-  doc = kefu_record_decode (kind, text, len, mode, kefu_store_get_default_country (store_of (request)),
+  doc = kefu_record_decode (kind, text, len, mode, kefu_store_get_default_country (kefu_request_store (request)),
                             &field, &error);
   if (!doc)
     kefu_request_gerror (request, error, field, NULL);
@@ -160,7 +120,7 @@ record_get (KefuRequest          *request,
             const KefuRecordKind *kind)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonObject) record = kefu_store_get (store_of (request), kind,
+  g_autoptr(JsonObject) record = kefu_store_get (kefu_request_store (request), kind,
                                                  kefu_request_param (request, 0), &error);
 
   if (!record)
@@ -188,7 +148,7 @@ record_create (KefuRequest          *request,
 
   if (!doc)
     return;
-  if (!kefu_store_create (store_of (request), kind, doc, &write, &result, &error))
+  if (!kefu_store_create (kefu_request_store (request), kind, doc, &write, &result, &error))
     {
       kefu_request_gerror (request, error, NULL, NULL);
       return;
@@ -211,7 +171,7 @@ record_update (KefuRequest          *request,
 
   if (!doc)
     return;
-  if (!kefu_store_update (store_of (request), kind, kefu_request_param (request, 0), doc, replace,
+  if (!kefu_store_update (kefu_request_store (request), kind, kefu_request_param (request, 0), doc, replace,
                           &write, &result, &current, &error))
     {
       kefu_request_gerror (request, error, NULL, current);
@@ -230,7 +190,7 @@ record_delete (KefuRequest          *request,
   KefuWriteResult result = { 0 };
   KefuWrite write = write_for (request, SOUP_STATUS_NO_CONTENT);
 
-  if (!kefu_store_delete (store_of (request), kind, kefu_request_param (request, 0), &write,
+  if (!kefu_store_delete (kefu_request_store (request), kind, kefu_request_param (request, 0), &write,
                           &result, &current, &error))
     {
       kefu_request_gerror (request, error, NULL, current);
@@ -275,7 +235,7 @@ record_list (KefuRequest          *request,
           g_hash_table_insert (filter, key, value);
         }
     }
-  items = kefu_store_list (store_of (request), kind, filter, offset, limit, &error);
+  items = kefu_store_list (kefu_request_store (request), kind, filter, offset, limit, &error);
   if (!items)
     {
       kefu_request_gerror (request, error, NULL, NULL);
@@ -298,7 +258,7 @@ on_login (KefuRequest *request)
   JsonObject *object;
   const char *username, *password;
   gsize len;
-  const char *text = body_text (request, &len);
+  const char *text = kefu_request_body (request, &len);
   guint retry_after = 0;
 
   root = kefu_json_parse_strict (text, len, &error);
@@ -412,7 +372,7 @@ on_customers_list (KefuRequest *request)
 
   if (phone)
     {
-      items = kefu_store_find_customers_by_phone (store_of (request), phone, &error);
+      items = kefu_store_find_customers_by_phone (kefu_request_store (request), phone, &error);
       if (!items && error && error->domain == KEFU_PHONE_NUMBER_ERROR)
         {
           kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_phone", "%s", error->message);
@@ -429,11 +389,11 @@ on_customers_list (KefuRequest *request)
                               "q is empty: type part of a name or a number");
           return;
         }
-      items = kefu_store_search_customers (store_of (request), q, offset, limit, &error);
+      items = kefu_store_search_customers (kefu_request_store (request), q, offset, limit, &error);
     }
   else
     {
-      items = kefu_store_list (store_of (request), &kefu_record_customer, NULL, offset, limit,
+      items = kefu_store_list (kefu_request_store (request), &kefu_record_customer, NULL, offset, limit,
                                &error);
     }
   if (!items)
@@ -460,7 +420,7 @@ on_customer_history (KefuRequest *request)
   const KefuRecordKind *kinds[] = { &kefu_record_call, &kefu_record_case, &kefu_record_fax,
                                     &kefu_record_contact };
 
-  customer = kefu_store_get (store_of (request), &kefu_record_customer,
+  customer = kefu_store_get (kefu_request_store (request), &kefu_record_customer,
                              kefu_request_param (request, 0), &error);
   if (!customer)
     {
@@ -474,7 +434,7 @@ on_customer_history (KefuRequest *request)
     g_hash_table_insert (filter, (gpointer) "customer_id", id);
     for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
       {
-        JsonArray *items = kefu_store_list (store_of (request), kinds[i], filter, 0, 200, &error);
+        JsonArray *items = kefu_store_list (kefu_request_store (request), kinds[i], filter, 0, 200, &error);
 
         if (!items)
           {
@@ -521,7 +481,7 @@ on_case_note_add (KefuRequest *request)
 
   if (!note)
     return;
-  if (!kefu_store_add_case_note (store_of (request), kefu_request_param (request, 0), note, &write,
+  if (!kefu_store_add_case_note (kefu_request_store (request), kefu_request_param (request, 0), note, &write,
                                  &result, &error))
     {
       kefu_request_gerror (request, error, NULL, NULL);
@@ -578,7 +538,7 @@ on_fax_document_put (KefuRequest *request)
                           "The document is empty");
       return;
     }
-  if (!kefu_store_put_fax_document (store_of (request), kefu_request_param (request, 0), type,
+  if (!kefu_store_put_fax_document (kefu_request_store (request), kefu_request_param (request, 0), type,
                                     request->body, &write, &result, &error))
     {
       kefu_request_gerror (request, error, NULL, NULL);
@@ -593,7 +553,7 @@ on_fax_document_get (KefuRequest *request)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *type = NULL;
-  GBytes *data = kefu_store_get_fax_document (store_of (request), kefu_request_param (request, 0),
+  GBytes *data = kefu_store_get_fax_document (kefu_request_store (request), kefu_request_param (request, 0),
                                               &type, &error);
 
   if (!data)
@@ -620,7 +580,7 @@ resolve_queue_id (KefuRequest *request)
     return TRUE;
   filter = g_hash_table_new (g_str_hash, g_str_equal);
   g_hash_table_insert (filter, (gpointer) "name", (gpointer) id);
-  found = kefu_store_list (store_of (request), &kefu_record_queue, filter, 0, 1, &error);
+  found = kefu_store_list (kefu_request_store (request), &kefu_record_queue, filter, 0, 1, &error);
   if (!found)
     {
       kefu_request_gerror (request, error, NULL, NULL);
@@ -681,7 +641,7 @@ queue_name_for (KefuRequest *request)
 
   if (!g_ascii_string_to_unsigned (id, 10, 1, G_MAXINT64, &number, NULL))
     return g_strdup (id);
-  queue = kefu_store_get (store_of (request), &kefu_record_queue, id, &error);
+  queue = kefu_store_get (kefu_request_store (request), &kefu_record_queue, id, &error);
   if (!queue)
     {
       kefu_request_gerror (request, error, NULL, NULL);
@@ -699,7 +659,7 @@ on_queue_live (KefuRequest *request)
 
   if (!name)
     return;
-  live = kefu_report_queue_live (store_of (request), name, kefu_time_now_ms (),
+  live = kefu_report_queue_live (kefu_request_store (request), name, kefu_time_now_ms (),
                                  request->server->tz, &request->server->config->metrics, &error);
   if (!live)
     {
@@ -724,7 +684,7 @@ agent_id_for (KefuRequest *request)
     return g_strdup_printf ("%" G_GINT64_FORMAT, request->session->agent_id);
   if (g_ascii_string_to_unsigned (id, 10, 1, G_MAXINT64, &number, NULL))
     return g_strdup (id);
-  agent = kefu_store_get_agent_by_name (store_of (request), id, NULL, &error);
+  agent = kefu_store_get_agent_by_name (kefu_request_store (request), id, NULL, &error);
   if (!agent)
     {
       kefu_request_gerror (request, error, NULL, NULL);
@@ -789,14 +749,14 @@ agent_write (KefuRequest *request,
 
   if (create)
     {
-      ok = kefu_store_create (store_of (request), &kefu_record_agent, doc, &write, &result, &error);
+      ok = kefu_store_create (kefu_request_store (request), &kefu_record_agent, doc, &write, &result, &error);
     }
   else
     {
       id = agent_id_for (request);
       if (!id)
         return;
-      ok = kefu_store_update (store_of (request), &kefu_record_agent, id, doc, replace, &write,
+      ok = kefu_store_update (kefu_request_store (request), &kefu_record_agent, id, doc, replace, &write,
                               &result, &current, &error);
     }
   if (!ok)
@@ -848,14 +808,14 @@ on_agent_state (KefuRequest *request)
   JsonObject *body, *event, *data;
   const char *state, *reason;
   gsize len;
-  const char *text = body_text (request, &len);
+  const char *text = kefu_request_body (request, &len);
   KefuWrite write = write_for (request, SOUP_STATUS_OK);
   gboolean replayed = FALSE;
 
   id = agent_id_for (request);
   if (!id)
     return;
-  agent = kefu_store_get (store_of (request), &kefu_record_agent, id, &error);
+  agent = kefu_store_get (kefu_request_store (request), &kefu_record_agent, id, &error);
   if (!agent)
     {
       kefu_request_gerror (request, error, NULL, NULL);
@@ -929,7 +889,7 @@ on_agent_state (KefuRequest *request)
   json_object_set_object_member (event, "data", data);
   json_array_add_object_element (events, event);
 
-  stored = kefu_store_append_events (store_of (request), events, &write, &replayed, &error);
+  stored = kefu_store_append_events (kefu_request_store (request), events, &write, &replayed, &error);
   if (!stored)
     {
       kefu_request_gerror (request, error, NULL, NULL);
@@ -938,7 +898,7 @@ on_agent_state (KefuRequest *request)
   if (!replayed)
     request->broadcast = json_array_ref (stored);
   g_clear_pointer (&agent, json_object_unref);
-  agent = kefu_store_get (store_of (request), &kefu_record_agent, id, &error);
+  agent = kefu_store_get (kefu_request_store (request), &kefu_record_agent, id, &error);
   if (!agent)
     {
       kefu_request_gerror (request, error, NULL, NULL);
@@ -1051,7 +1011,7 @@ on_events_post (KefuRequest *request)
   g_autofree char *op_id = NULL;
   g_autofree char *field = NULL;
   gsize len;
-  const char *text = body_text (request, &len);
+  const char *text = kefu_request_body (request, &len);
   KefuWrite write = write_for (request, SOUP_STATUS_CREATED);
   gboolean replayed = FALSE;
 
@@ -1068,7 +1028,7 @@ on_events_post (KefuRequest *request)
       request->scoped_op_id = g_strdup_printf ("%s events %s", request->session->username, op_id);
       write.op_id = request->scoped_op_id;
     }
-  stored = kefu_store_append_events (store_of (request), events, &write, &replayed, &error);
+  stored = kefu_store_append_events (kefu_request_store (request), events, &write, &replayed, &error);
   if (!stored)
     {
       kefu_request_gerror (request, error, NULL, NULL);
@@ -1090,10 +1050,10 @@ on_events_list (KefuRequest *request)
   g_autoptr(JsonObject) body = json_object_new ();
   guint64 since, limit;
 
-  if (!read_uint_query (request, "since", 0, G_MAXINT64, &since) ||
-      !read_uint_query (request, "limit", 500, 10000, &limit))
+  if (!kefu_request_read_uint (request, "since", 0, G_MAXINT64, &since) ||
+      !kefu_request_read_uint (request, "limit", 500, 10000, &limit))
     return;
-  events = kefu_store_list_events (store_of (request), (gint64) since, limit ? limit : 500, &error);
+  events = kefu_store_list_events (kefu_request_store (request), (gint64) since, limit ? limit : 500, &error);
   if (!events)
     {
       kefu_request_gerror (request, error, NULL, NULL);
@@ -1117,10 +1077,10 @@ on_changes (KefuRequest *request)
   guint64 since, limit;
   gint64 cursor = 0;
 
-  if (!read_uint_query (request, "since", 0, G_MAXINT64, &since) ||
-      !read_uint_query (request, "limit", 500, 5000, &limit))
+  if (!kefu_request_read_uint (request, "since", 0, G_MAXINT64, &since) ||
+      !kefu_request_read_uint (request, "limit", 500, 5000, &limit))
     return;
-  changes = kefu_store_changes (store_of (request), (gint64) since, limit ? limit : 500, &cursor,
+  changes = kefu_store_changes (kefu_request_store (request), (gint64) since, limit ? limit : 500, &cursor,
                                 &error);
   if (!changes)
     {
@@ -1130,451 +1090,6 @@ on_changes (KefuRequest *request)
   json_object_set_int_member (body, "cursor", cursor);
   json_object_set_boolean_member (body, "more", json_array_get_length (changes) == (limit ? limit : 500));
   json_object_set_array_member (body, "changes", g_steal_pointer (&changes));
-  kefu_request_object (request, SOUP_STATUS_OK, body);
-}
-
-/* --- reports and staffing ---------------------------------------------------------------- */
-
-static gboolean
-read_time_query (KefuRequest *request,
-                 const char  *name,
-                 gboolean     end_of_day,
-                 gint64       fallback,
-                 gint64      *out)
-{
-  const char *text = kefu_request_query (request, name);
-
-  *out = fallback;
-  if (!text)
-    return TRUE;
-  if (!kefu_time_parse_ms (text, request->server->tz, out))
-    {
-      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
-                          "“%s” must be a date (2026-11-25) or an ISO 8601 time, not “%s”",
-                          name, text);
-      return FALSE;
-    }
-  /* "to=2026-11-30" means through the end of that day. */
-  if (end_of_day && strlen (text) == 10)
-    {
-      g_autoptr(GDateTime) day = g_date_time_new_from_unix_utc (*out / 1000);
-      g_autoptr(GDateTime) local = g_date_time_to_timezone (day, request->server->tz);
-      g_autoptr(GDateTime) next = g_date_time_add_days (local, 1);
-
-      *out = g_date_time_to_unix (next) * 1000;
-    }
-  return TRUE;
-}
-
-static void
-csv_field (GString    *out,
-           const char *text)
-{
-  /* Quote anything with a separator, a quote or a line break, and defuse
-   * cells a spreadsheet would run as a formula. */
-  gboolean quote = strpbrk (text, ",\"\r\n") != NULL;
-  gboolean formula = text[0] == '=' || text[0] == '+' || text[0] == '@' ||
-                     (text[0] == '-' && !g_ascii_isdigit (text[1]));
-
-  if (quote || formula)
-    {
-      g_string_append_c (out, '"');
-      if (formula)
-        g_string_append_c (out, '\'');
-      for (const char *p = text; *p; p++)
-        {
-          if (*p == '"')
-            g_string_append_c (out, '"');
-          g_string_append_c (out, *p);
-        }
-      g_string_append_c (out, '"');
-    }
-  else
-    {
-      g_string_append (out, text);
-    }
-}
-
-static void
-respond_report_csv (KefuRequest *request,
-                    JsonArray   *rows)
-{
-  static const char * const columns[] = {
-    "period", "queue", "agent", "offered", "answered", "abandoned", "short_abandoned", "other",
-    "answered_within", "service_level", "asa", "aht", "abandonment_rate", "occupancy",
-    "avg_talk", "avg_hold", "avg_wrapup", NULL
-  };
-  GString *out = g_string_new (NULL);
-  gboolean used[G_N_ELEMENTS (columns)] = { FALSE };
-  gboolean first = TRUE;
-
-  for (guint c = 0; columns[c]; c++)
-    {
-      used[c] = TRUE;
-      if ((g_str_equal (columns[c], "queue") || g_str_equal (columns[c], "agent")) &&
-          (json_array_get_length (rows) == 0 ||
-           !json_object_has_member (json_array_get_object_element (rows, 0), columns[c])))
-        used[c] = FALSE;
-      if (!used[c])
-        continue;
-      g_string_append_printf (out, "%s%s", first ? "" : ",", columns[c]);
-      first = FALSE;
-    }
-  g_string_append (out, "\r\n");
-
-  for (guint r = 0; r < json_array_get_length (rows); r++)
-    {
-      JsonObject *row = json_array_get_object_element (rows, r);
-
-      first = TRUE;
-      for (guint c = 0; columns[c]; c++)
-        {
-          JsonNode *node;
-
-          if (!used[c])
-            continue;
-          if (!first)
-            g_string_append_c (out, ',');
-          first = FALSE;
-          node = json_object_get_member (row, columns[c]);
-          if (!node || JSON_NODE_HOLDS_NULL (node))
-            continue;
-          if (json_node_get_value_type (node) == G_TYPE_STRING)
-            csv_field (out, json_node_get_string (node));
-          else if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
-            g_string_append_printf (out, "%.4f", json_node_get_double (node));
-          else
-            g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
-        }
-      g_string_append (out, "\r\n");
-    }
-
-  request->status = SOUP_STATUS_OK;
-  request->response_type = g_strdup ("text/csv; charset=utf-8");
-  kefu_request_header (request, "Content-Disposition", "attachment; filename=\"kefu-report.csv\"");
-  request->response = g_string_free_to_bytes (out);
-}
-
-static void
-on_report_calls (KefuRequest *request)
-{
-  static const char * const accepted[] = {
-    "from", "to", "interval", "by", "queue", "agent", "format", "sl_threshold_s",
-    "short_abandon_s", "sl_denominator", NULL
-  };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonArray) rows = NULL;
-  KefuReportQuery query = { 0 };
-  const char *format = kefu_request_query (request, "format");
-  const char *text;
-  gint64 now = kefu_time_now_ms ();
-
-  if (request->query)
-    {
-      GHashTableIter iter;
-      gpointer key;
-
-      g_hash_table_iter_init (&iter, request->query);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        if (!g_strv_contains (accepted, key))
-          {
-            g_autofree char *known = g_strjoinv (", ", (char **) accepted);
-
-            kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
-                                "Unknown report parameter “%s”; reports accept %s", (char *) key,
-                                known);
-            return;
-          }
-    }
-
-  query.metrics = request->server->config->metrics;
-  query.tz = request->server->tz;
-  query.interval = KEFU_REPORT_INTERVAL_DAY;
-  query.by = KEFU_REPORT_BY_NONE;
-  if (!read_time_query (request, "from", FALSE, now - 7 * 86400000LL, &query.from_ms) ||
-      !read_time_query (request, "to", TRUE, now, &query.to_ms))
-    return;
-  if ((text = kefu_request_query (request, "interval")) &&
-      !kefu_report_interval_from_string (text, &query.interval))
-    {
-      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
-                          "interval must be hour, day, month, year or total, not “%s”", text);
-      return;
-    }
-  if ((text = kefu_request_query (request, "by")) &&
-      !kefu_report_grouping_from_string (text, &query.by))
-    {
-      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
-                          "by must be none, queue or agent, not “%s”", text);
-      return;
-    }
-  if ((text = kefu_request_query (request, "sl_denominator")) &&
-      !kefu_sl_denominator_from_string (text, &query.metrics.denominator))
-    {
-      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
-                          "sl_denominator must be answered, answered+abandoned or offered-short");
-      return;
-    }
-  {
-    guint64 seconds;
-
-    if (!read_uint_query (request, "sl_threshold_s", (guint64) query.metrics.sl_threshold_s, 3600,
-                          &seconds))
-      return;
-    query.metrics.sl_threshold_s = seconds;
-    if (!read_uint_query (request, "short_abandon_s", (guint64) query.metrics.short_abandon_s, 600,
-                          &seconds))
-      return;
-    query.metrics.short_abandon_s = seconds;
-  }
-  if (format && !g_str_equal (format, "json") && !g_str_equal (format, "csv"))
-    {
-      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
-                          "format must be json or csv, not “%s”", format);
-      return;
-    }
-  query.queue = kefu_request_query (request, "queue");
-  query.agent = kefu_request_query (request, "agent");
-  if (kefu_request_query (request, "sl_threshold_s"))
-    query.overrides |= KEFU_REPORT_OVERRIDE_THRESHOLD;
-  if (kefu_request_query (request, "short_abandon_s"))
-    query.overrides |= KEFU_REPORT_OVERRIDE_SHORT_ABANDON;
-  if (kefu_request_query (request, "sl_denominator"))
-    query.overrides |= KEFU_REPORT_OVERRIDE_DENOMINATOR;
-
-  rows = kefu_report_calls (store_of (request), &query, &error);
-  if (!rows)
-    {
-      if (error->domain == G_IO_ERROR)
-        kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query", "%s", error->message);
-      else
-        kefu_request_gerror (request, error, NULL, NULL);
-      return;
-    }
-
-  if (format && g_str_equal (format, "csv"))
-    {
-      respond_report_csv (request, rows);
-      return;
-    }
-  {
-    g_autoptr(JsonObject) body = json_object_new ();
-    g_autofree char *from = kefu_time_format_ms (query.from_ms);
-    g_autofree char *to = kefu_time_format_ms (query.to_ms);
-
-    json_object_set_string_member (body, "from", from);
-    json_object_set_string_member (body, "to", to);
-    json_object_set_string_member (body, "timezone", request->server->config->timezone);
-    json_object_set_string_member (body, "sl_denominator",
-                                   kefu_sl_denominator_to_string (query.metrics.denominator));
-    json_object_set_double_member (body, "sl_threshold_s", query.metrics.sl_threshold_s);
-    json_object_set_double_member (body, "short_abandon_s", query.metrics.short_abandon_s);
-    json_object_set_array_member (body, "rows", g_steal_pointer (&rows));
-    kefu_request_object (request, SOUP_STATUS_OK, body);
-  }
-}
-
-typedef struct {
-  double aht_s;
-  double interval_s;
-  double target_sl;
-  double target_s;
-} StaffingTarget;
-
-static JsonObject *
-staffing_row (const StaffingTarget *target,
-              double                calls)
-{
-  JsonObject *row = json_object_new ();
-  double traffic = kefu_erlang_traffic (calls, target->interval_s, target->aht_s);
-  guint agents = kefu_erlang_agents_needed (traffic, target->aht_s, target->target_sl,
-                                            target->target_s);
-
-  json_object_set_double_member (row, "calls", calls);
-  json_object_set_double_member (row, "traffic_erlangs", traffic);
-  json_object_set_int_member (row, "agents", agents);
-  if (agents > 0)
-    {
-      double asa = kefu_erlang_asa (agents, traffic, target->aht_s);
-
-      json_object_set_double_member (row, "p_wait", kefu_erlang_c (agents, traffic));
-      json_object_set_double_member (row, "service_level",
-                                     kefu_erlang_service_level (agents, traffic, target->aht_s,
-                                                                target->target_s));
-      if (isfinite (asa))
-        json_object_set_double_member (row, "asa_s", asa);
-      else
-        json_object_set_null_member (row, "asa_s");
-      json_object_set_double_member (row, "occupancy", kefu_erlang_occupancy (agents, traffic));
-    }
-  else
-    {
-      json_object_set_double_member (row, "p_wait", 0);
-      json_object_set_double_member (row, "service_level", 1);
-      json_object_set_double_member (row, "asa_s", 0);
-      json_object_set_null_member (row, "occupancy");
-    }
-  return row;
-}
-
-static gboolean
-check_target (KefuRequest    *request,
-              StaffingTarget *target)
-{
-  if (!(target->aht_s > 0 && target->aht_s <= 86400))
-    {
-      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "invalid_value",
-                          "aht_s (average handle time in seconds) must be above 0");
-      return FALSE;
-    }
-  if (!(target->interval_s >= 60 && target->interval_s <= 86400))
-    {
-      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "invalid_value",
-                          "interval_s must be from 60 to 86400 seconds");
-      return FALSE;
-    }
-  if (!(target->target_sl > 0 && target->target_sl < 1))
-    {
-      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "invalid_value",
-                          "target_sl is a fraction above 0 and below 1 (0.8 for 80 %%)");
-      return FALSE;
-    }
-  if (!(target->target_s >= 0 && target->target_s <= 3600))
-    {
-      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "invalid_value",
-                          "target_s (answered within, seconds) must be from 0 to 3600");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-read_double_query (KefuRequest *request,
-                   const char  *name,
-                   double       fallback,
-                   gboolean     required,
-                   double      *out)
-{
-  const char *text = kefu_request_query (request, name);
-  char *end = NULL;
-
-  *out = fallback;
-  if (!text)
-    {
-      if (required)
-        {
-          kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "missing_field",
-                              "“%s” is needed", name);
-          return FALSE;
-        }
-      return TRUE;
-    }
-  *out = g_ascii_strtod (text, &end);
-  if (!*text || *end || !isfinite (*out) || *out < 0)
-    {
-      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
-                          "“%s” must be a number of 0 or more, not “%s”", name, text);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static void
-on_staffing_get (KefuRequest *request)
-{
-  StaffingTarget target;
-  double calls;
-
-  if (!read_double_query (request, "calls", 0, TRUE, &calls) ||
-      !read_double_query (request, "aht_s", 0, TRUE, &target.aht_s) ||
-      !read_double_query (request, "interval_s", 1800, FALSE, &target.interval_s) ||
-      !read_double_query (request, "target_sl", 0.8, FALSE, &target.target_sl) ||
-      !read_double_query (request, "target_s", 20, FALSE, &target.target_s) ||
-      !check_target (request, &target))
-    return;
-  if (calls > 1e7)
-    {
-      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "invalid_value",
-                          "calls is more than any contact centre takes in one interval");
-      return;
-    }
-  {
-    g_autoptr(JsonObject) row = staffing_row (&target, calls);
-
-    json_object_set_double_member (row, "aht_s", target.aht_s);
-    json_object_set_double_member (row, "interval_s", target.interval_s);
-    json_object_set_double_member (row, "target_sl", target.target_sl);
-    json_object_set_double_member (row, "target_s", target.target_s);
-    kefu_request_object (request, SOUP_STATUS_OK, row);
-  }
-}
-
-static void
-on_staffing_post (KefuRequest *request)
-{
-  g_autoptr(JsonNode) root = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonObject) body = json_object_new ();
-  g_autoptr(GList) members = NULL;
-  JsonArray *intervals;
-  JsonObject *input;
-  JsonNode *calls;
-  StaffingTarget target;
-  gsize len;
-  const char *text = body_text (request, &len);
-
-  root = kefu_json_parse_strict (text, len, &error);
-  if (!root || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "malformed_json",
-                          "Send {\"calls\": [360, 420, ...], \"aht_s\": 240, \"interval_s\": 1800, "
-                          "\"target_sl\": 0.8, \"target_s\": 20}");
-      return;
-    }
-  input = json_node_get_object (root);
-  members = json_object_get_members (input);
-  for (GList *l = members; l; l = l->next)
-    if (!g_strv_contains ((const char * const[]) { "calls", "aht_s", "interval_s", "target_sl",
-                                                    "target_s", NULL }, l->data))
-      {
-        kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "unknown_field",
-                            "Field “%s”: staffing takes calls, aht_s, interval_s, target_sl, "
-                            "target_s", (char *) l->data);
-        return;
-      }
-  target.aht_s = kefu_json_get_double (input, "aht_s", 0);
-  target.interval_s = kefu_json_get_double (input, "interval_s", 1800);
-  target.target_sl = kefu_json_get_double (input, "target_sl", 0.8);
-  target.target_s = kefu_json_get_double (input, "target_s", 20);
-  if (!check_target (request, &target))
-    return;
-  calls = json_object_get_member (input, "calls");
-  if (!calls || !JSON_NODE_HOLDS_ARRAY (calls) || json_array_get_length (json_node_get_array (calls)) == 0 ||
-      json_array_get_length (json_node_get_array (calls)) > 10000)
-    {
-      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "wrong_type",
-                          "Field “calls”: expected a list of 1 to 10000 call counts, one per "
-                          "interval");
-      return;
-    }
-  intervals = json_array_new ();
-  for (guint i = 0; i < json_array_get_length (json_node_get_array (calls)); i++)
-    {
-      JsonNode *n = json_array_get_element (json_node_get_array (calls), i);
-      double value;
-
-      if (!JSON_NODE_HOLDS_VALUE (n) || (json_node_get_value_type (n) != G_TYPE_INT64 &&
-                                         json_node_get_value_type (n) != G_TYPE_DOUBLE) ||
-          (value = json_node_get_double (n)) < 0 || value > 1e7)
-        {
-          json_array_unref (intervals);
-          kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "wrong_type",
-                              "Field “calls[%u]”: expected a number of calls from 0 to 10000000", i);
-          return;
-        }
-      json_array_add_object_element (intervals, staffing_row (&target, value));
-    }
-  json_object_set_array_member (body, "intervals", intervals);
   kefu_request_object (request, SOUP_STATUS_OK, body);
 }
 
@@ -1593,7 +1108,7 @@ on_healthz (KefuRequest *request)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) body = json_object_new ();
-  gint64 version = kefu_store_schema_version (store_of (request), &error);
+  gint64 version = kefu_store_schema_version (kefu_request_store (request), &error);
 
   json_object_set_string_member (body, "status", version >= 0 ? "ok" : "store_unavailable");
   json_object_set_int_member (body, "schema_version", version);
@@ -1726,13 +1241,13 @@ const KefuRoute kefu_routes[] = {
   R ("GET",    "/v1/queues/{id}/live", "supervisor", 0, on_queue_live,
      "Live snapshot: waiting, longest wait, agents by state, today's figures", NULL, NULL),
 
-  R ("GET",    "/v1/reports/calls", "teamlead", 0, on_report_calls,
+  R ("GET",    "/v1/reports/calls", "teamlead", 0, kefu_route_report_calls,
      "Call report: volume, service level, ASA, AHT, abandonment, occupancy", NULL,
      "from,to,interval,by,queue,agent,format,sl_threshold_s,short_abandon_s,sl_denominator"),
-  R ("GET",    "/v1/staffing", "teamlead", 0, on_staffing_get,
+  R ("GET",    "/v1/staffing", "teamlead", 0, kefu_route_staffing_get,
      "Agents needed (Erlang C) for calls per interval", NULL,
      "calls,aht_s,interval_s,target_sl,target_s"),
-  R ("POST",   "/v1/staffing", "teamlead", 0, on_staffing_post,
+  R ("POST",   "/v1/staffing", "teamlead", 0, kefu_route_staffing_post,
      "Agents needed for a day of intervals", NULL, NULL),
 
   R ("GET",    "/v1/changes", "agent", 0, on_changes,

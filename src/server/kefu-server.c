@@ -198,6 +198,46 @@ kefu_request_query (KefuRequest *request,
   return request->query ? g_hash_table_lookup (request->query, name) : NULL;
 }
 
+KefuStore *
+kefu_request_store (KefuRequest *request)
+{
+  return request->server->store;
+}
+
+const char *
+kefu_request_body (KefuRequest *request,
+                   gsize       *len)
+{
+  if (!request->body)
+    {
+      *len = 0;
+      return NULL;
+    }
+  return g_bytes_get_data (request->body, len);
+}
+
+gboolean
+kefu_request_read_uint (KefuRequest *request,
+                        const char  *name,
+                        guint64      fallback,
+                        guint64      max,
+                        guint64     *out)
+{
+  const char *text = kefu_request_query (request, name);
+
+  *out = fallback;
+  if (!text)
+    return TRUE;
+  if (!g_ascii_string_to_unsigned (text, 10, 0, max, out, NULL))
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
+                          "“%s” must be a whole number from 0 to %" G_GUINT64_FORMAT ", not “%s”",
+                          name, max, text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 kefu_request_has_role (KefuRequest *request,
                        const char  *role)
