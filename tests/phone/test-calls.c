@@ -6,12 +6,12 @@
  */
 #define G_LOG_DOMAIN "TestCalls"
 
+#include "kefu-test-wait.h"
 #include "config.h"
 
 #include <errno.h>
 #include <string.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
@@ -179,14 +179,6 @@ free_port_with_gap (void)
   g_error ("no free port pair");
 }
 
-/* An aborted test leaves no peer running: the child dies with us. */
-static void
-child_setup (gpointer data)
-{
-  (void)data;
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 static GSubprocess *
 spawn (Fixture *fx, GSubprocessFlags flags, const char *const *argv)
 {
@@ -194,7 +186,7 @@ spawn (Fixture *fx, GSubprocessFlags flags, const char *const *argv)
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
   GSubprocess *proc;
 
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, kefu_test_child_setup, NULL, NULL);
   proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   g_ptr_array_add (fx->children, g_object_ref (proc));
@@ -315,60 +307,6 @@ start_sipp_uac (Fixture *fx, const char *scenario, guint call_ms)
   return start_sipp_uac_to (fx, scenario, call_ms, "agent");
 }
 
-static gboolean
-on_wait_timeout (gpointer data)
-{
-  gboolean *timed_out = data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_until (gboolean (*done) (gpointer), gpointer data, const char *what)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_TIMEOUT_S, on_wait_timeout, &timed_out);
-
-  while (!done (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (timed_out)
-    g_error ("timed out waiting for %s", what);
-  g_source_remove (id);
-}
-
-static gboolean
-flag_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-static void
-on_proc_wait (GObject *source, GAsyncResult *res, gpointer data)
-{
-  g_subprocess_wait_finish (G_SUBPROCESS (source), res, NULL);
-  *(gboolean *) data = TRUE;
-}
-
-static void
-wait_exit (GSubprocess *proc, const char *what)
-{
-  gboolean exited = FALSE;
-
-  g_subprocess_wait_async (proc, NULL, on_proc_wait, &exited);
-  run_until (flag_set, &exited, what);
-}
-
-/* the scenario ran to its end: every message it expected came */
-static void
-assert_sipp_completed (GSubprocess *proc)
-{
-  wait_exit (proc, "sipp to finish its scenario");
-  g_assert_true (g_subprocess_get_if_exited (proc));
-  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
-}
-
 typedef struct {
   Fixture *fx;
   enum kefu_call_event_type type;
@@ -403,7 +341,7 @@ wait_for_event (Fixture *fx, enum kefu_call_event_type type, guint call_id)
   g_autofree char *what = g_strdup_printf ("call %u: %s", call_id,
                                            kefu_call_event_type_name (type));
 
-  run_until (event_seen, &w, what);
+  kefu_test_run_until (event_seen, &w, what);
   return w.found;
 }
 
@@ -487,7 +425,7 @@ fixture_tear_down (Fixture *fx, gconstpointer data)
       if (g_subprocess_get_identifier (proc))
         {
           g_subprocess_force_exit (proc);
-          wait_exit (proc, "a peer to exit");
+          kefu_test_wait_exit (proc, "a peer to exit");
         }
     }
   g_ptr_array_unref (fx->children);
@@ -546,7 +484,7 @@ test_outgoing_answered (Fixture *fx, gconstpointer data)
   ev = wait_for_event (fx, KEFU_CALL_EVENT_CLOSED, id);
   g_assert_cmpstr (ev->reason, ==, "local hangup");
   /* sipp only completes once it got our BYE */
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
 }
 
 static void
@@ -567,7 +505,7 @@ test_outgoing_early_media (Fixture *fx, gconstpointer data)
   g_assert_cmpint (ev->telev_pt, ==, 120);
   g_assert_cmpint (kefu_call_hangup (fx->loop, fx->calls, id), ==, 0);
   wait_for_event (fx, KEFU_CALL_EVENT_CLOSED, id);
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
 }
 
 /* hanging up while it rings sends CANCEL */
@@ -586,7 +524,7 @@ test_outgoing_cancelled (Fixture *fx, gconstpointer data)
   g_assert_cmpint (kefu_call_hangup (fx->loop, fx->calls, id), ==, 0);
   ev = wait_for_event (fx, KEFU_CALL_EVENT_CLOSED, id);
   g_assert_cmpstr (ev->reason, ==, "local hangup");
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
 }
 
 /* quitting the phone hangs up the calls (BYE) */
@@ -605,7 +543,7 @@ test_outgoing_stop (Fixture *fx, gconstpointer data)
   g_assert_true (has_event (fx, KEFU_CALL_EVENT_CLOSED, id));
   ev = wait_for_event (fx, KEFU_CALL_EVENT_CLOSED, id);
   g_assert_cmpstr (ev->reason, ==, "local hangup");
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
 }
 
 typedef struct {
@@ -640,7 +578,7 @@ test_outgoing_refused (Fixture *fx, gconstpointer data)
   g_assert_cmpstr (ev->reason, ==, r->reason);
   g_assert_false (has_event (fx, KEFU_CALL_EVENT_ESTABLISHED, id));
   /* sipp checks we ACKed the refusal */
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
 }
 
 static void
@@ -668,7 +606,7 @@ test_outgoing_hold (Fixture *fx, gconstpointer data)
 
   g_assert_cmpint (kefu_call_hangup (fx->loop, fx->calls, id), ==, 0);
   wait_for_event (fx, KEFU_CALL_EVENT_CLOSED, id);
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
 }
 
 /* --- incoming, from sipp playing the switch -------------------------- */
@@ -706,7 +644,7 @@ test_incoming_screen_pop (Fixture *fx, gconstpointer data)
 
   ev = wait_for_event (fx, KEFU_CALL_EVENT_CLOSED, id);
   g_assert_cmpstr (ev->reason, ==, "remote hangup");
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
 }
 
 static void
@@ -721,7 +659,7 @@ test_incoming_cancel (Fixture *fx, gconstpointer data)
   ev = wait_for_event (fx, KEFU_CALL_EVENT_CLOSED, id);
   g_assert_cmpstr (ev->reason, ==, "cancelled");
   /* 200 to the CANCEL, 487 to the INVITE */
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
 }
 
 static void
@@ -739,7 +677,7 @@ test_incoming_refused (Fixture *fx, gconstpointer data)
   ev = wait_for_event (fx, KEFU_CALL_EVENT_CLOSED, id);
   g_assert_cmpuint (ev->scode, ==, scode);
   /* sipp expects exactly this status */
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
 }
 
 static void
@@ -748,7 +686,7 @@ test_incoming_no_common_codec (Fixture *fx, gconstpointer data)
   g_autoptr(GSubprocess) sipp = start_sipp_uac (fx, "uac-g729.xml", 0);
 
   /* sipp expects 488 */
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
   /* and the agent's phone never rang */
   while (g_main_context_iteration (NULL, FALSE))
     ;
@@ -775,7 +713,7 @@ test_incoming_remote_hold (Fixture *fx, gconstpointer data)
 
   ev = wait_for_event (fx, KEFU_CALL_EVENT_CLOSED, id);
   g_assert_cmpstr (ev->reason, ==, "remote hangup");
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
 }
 
 /* without --listen, an INVITE must name an account's user */
@@ -804,12 +742,12 @@ test_incoming_account (Fixture *fx, gconstpointer data)
   ev = wait_for_event (fx, KEFU_CALL_EVENT_INCOMING, 0);
   g_assert_cmpstr (ev->account_id, ==, "agent-1001");
   wait_for_event (fx, KEFU_CALL_EVENT_CLOSED, ev->call_id);
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
   g_clear_object (&sipp);
 
   /* nobody here by that name: 404, and no ringing */
   sipp = start_sipp_uac_to (fx, not_found, 0, "agent");
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_assert_cmpuint (fx->events->len, ==, 2);
@@ -836,7 +774,7 @@ test_call_waiting (Fixture *fx, gconstpointer data)
   g_assert_false (has_event (fx, KEFU_CALL_EVENT_CLOSED, id1));
 
   g_assert_cmpint (kefu_call_reject (fx->loop, fx->calls, id2, 486), ==, 0);
-  assert_sipp_completed (second);
+  kefu_test_assert_sipp_completed (second);
 
   /* the first call carried on meanwhile */
   g_assert_false (has_event (fx, KEFU_CALL_EVENT_CLOSED, id1));
@@ -969,7 +907,7 @@ wait_for_baresip (Baresip *b, const char *type)
   BaresipWait w = { b, type };
   g_autofree char *what = g_strdup_printf ("baresip to report %s", type);
 
-  run_until (baresip_event_seen, &w, what);
+  kefu_test_run_until (baresip_event_seen, &w, what);
 }
 
 static gboolean
@@ -1088,7 +1026,7 @@ stop_baresip (Baresip *b)
   if (b->proc && g_subprocess_get_identifier (b->proc))
     {
       g_subprocess_force_exit (b->proc);
-      wait_exit (b->proc, "baresip to exit");
+      kefu_test_wait_exit (b->proc, "baresip to exit");
     }
   g_clear_object (&b->proc);
   g_string_free (b->inbuf, TRUE);

@@ -6,11 +6,11 @@
  */
 #define G_LOG_DOMAIN "TestCli"
 
+#include "kefu-test-wait.h"
 #include "config.h"
 
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -30,14 +30,6 @@ typedef struct {
 
 /* --- processes ------------------------------------------------------------ */
 
-/* An aborted test leaves no peer running: the child dies with us. */
-static void
-child_setup (gpointer data)
-{
-  (void) data;
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 static GSubprocess *
 spawn (Fixture *fx, GSubprocessFlags flags, const char *const *argv)
 {
@@ -45,7 +37,7 @@ spawn (Fixture *fx, GSubprocessFlags flags, const char *const *argv)
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
   GSubprocess *proc;
 
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, kefu_test_child_setup, NULL, NULL);
   proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   g_ptr_array_add (fx->children, g_object_ref (proc));
@@ -118,58 +110,6 @@ start_sipp (Fixture *fx, const char *scenario, guint16 port, const char *const *
   /* let it bind before anyone sends to it */
   g_usleep (300 * 1000);
   return proc;
-}
-
-static gboolean
-on_wait_timeout (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_until (gboolean (*done) (gpointer), gpointer data, const char *what)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_TIMEOUT_S, on_wait_timeout, &timed_out);
-
-  while (!done (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (timed_out)
-    g_error ("timed out waiting for %s", what);
-  g_source_remove (id);
-}
-
-static gboolean
-flag_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-static void
-on_proc_wait (GObject *source, GAsyncResult *res, gpointer data)
-{
-  g_subprocess_wait_finish (G_SUBPROCESS (source), res, NULL);
-  *(gboolean *) data = TRUE;
-}
-
-static void
-wait_exit (GSubprocess *proc, const char *what)
-{
-  gboolean exited = FALSE;
-
-  g_subprocess_wait_async (proc, NULL, on_proc_wait, &exited);
-  run_until (flag_set, &exited, what);
-}
-
-/* the scenario ran to its end: every message it expected came */
-static void
-assert_sipp_completed (GSubprocess *proc)
-{
-  wait_exit (proc, "sipp to finish its scenario");
-  g_assert_true (g_subprocess_get_if_exited (proc));
-  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
 }
 
 /* --- kefu-phone ------------------------------------------------------------ */
@@ -280,7 +220,7 @@ wait_event (Fixture *fx, const char *event)
   EventWait w = { fx, event, NULL };
   g_autofree char *what = g_strdup_printf ("the “%s” event", event);
 
-  run_until (event_seen, &w, what);
+  kefu_test_run_until (event_seen, &w, what);
   return w.found;
 }
 
@@ -297,10 +237,10 @@ has_event (Fixture *fx, const char *event)
 static void
 assert_phone_exit_ok (Fixture *fx)
 {
-  wait_exit (fx->phone, "kefu-phone to exit");
+  kefu_test_wait_exit (fx->phone, "kefu-phone to exit");
   g_assert_true (g_subprocess_get_if_exited (fx->phone));
   g_assert_cmpint (g_subprocess_get_exit_status (fx->phone), ==, 0);
-  run_until (flag_set, &fx->phone_out_eof, "the end of kefu-phone's output");
+  kefu_test_run_until (kefu_test_flag_set, &fx->phone_out_eof, "the end of kefu-phone's output");
 }
 
 static void
@@ -322,12 +262,12 @@ fixture_tear_down (Fixture *fx, gconstpointer data)
       if (g_subprocess_get_identifier (proc))
         {
           g_subprocess_send_signal (proc, SIGKILL);
-          wait_exit (proc, "a child to exit");
+          kefu_test_wait_exit (proc, "a child to exit");
         }
     }
   /* the pending read ends with the pipe */
   if (fx->phone_out)
-    run_until (flag_set, &fx->phone_out_eof, "the end of kefu-phone's output");
+    kefu_test_run_until (kefu_test_flag_set, &fx->phone_out_eof, "the end of kefu-phone's output");
   g_clear_object (&fx->phone_out);
   g_clear_object (&fx->phone);
   g_ptr_array_unref (fx->children);
@@ -373,7 +313,7 @@ test_incoming_screen_pop (Fixture *fx, gconstpointer data)
 
   ev = wait_event (fx, "closed");
   g_assert_cmpstr (json_object_get_string_member (ev, "reason"), ==, "remote hangup");
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
 
   send_command (fx, "quit");
   assert_phone_exit_ok (fx);
@@ -410,7 +350,7 @@ test_dial_hangup (Fixture *fx, gconstpointer data)
 
   assert_phone_exit_ok (fx);
   g_assert_false (has_event (fx, "error"));
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
 }
 
 /* Two kefu-phones: the codec they settle on is one whose audio flows (a
@@ -448,7 +388,7 @@ test_phone_to_phone (Fixture *fx, gconstpointer data)
 
   assert_phone_exit_ok (fx);
   g_assert_false (has_event (fx, "error"));
-  wait_exit (callee, "the called kefu-phone to exit");
+  kefu_test_wait_exit (callee, "the called kefu-phone to exit");
   g_assert_true (g_subprocess_get_successful (callee));
 }
 
@@ -467,7 +407,7 @@ test_dial_busy (Fixture *fx, gconstpointer data)
   ev = wait_event (fx, "closed");
   g_assert_cmpint (json_object_get_int_member (ev, "code"), ==, 486);
   g_assert_cmpstr (json_object_get_string_member (ev, "reason"), ==, "Busy Here");
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
 
   /* the end of stdin is like quit */
   g_output_stream_close (g_subprocess_get_stdin_pipe (fx->phone), NULL, NULL);
@@ -494,7 +434,7 @@ test_incoming_reject (Fixture *fx, gconstpointer data)
   send_command (fx, "reject busy");
   ev = wait_event (fx, "closed");
   g_assert_cmpint (json_object_get_int_member (ev, "code"), ==, 486);
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
 
   send_command (fx, "quit");
   assert_phone_exit_ok (fx);
@@ -517,7 +457,7 @@ test_quit_hangs_up (Fixture *fx, gconstpointer data)
   wait_event (fx, "established");
   send_command (fx, "quit");
   assert_phone_exit_ok (fx);
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
   ev = wait_event (fx, "closed");
   g_assert_cmpstr (json_object_get_string_member (ev, "reason"), ==, "local hangup");
 }
@@ -542,7 +482,7 @@ test_register_sigterm (Fixture *fx, gconstpointer data)
 
   g_subprocess_send_signal (fx->phone, SIGTERM);
   assert_phone_exit_ok (fx);
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
 }
 
 static const char *

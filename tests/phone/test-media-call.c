@@ -9,13 +9,13 @@
  */
 #define G_LOG_DOMAIN "TestMediaCall"
 
+#include "kefu-test-wait.h"
 #include "config.h"
 
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -176,14 +176,6 @@ free_port_with_gap (void)
   g_error ("no free port pair");
 }
 
-/* An aborted test leaves no peer running: the child dies with us. */
-static void
-child_setup (gpointer data)
-{
-  (void) data;
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 static GSubprocess *
 spawn (Fixture *fx, GSubprocessFlags flags, const char *const *argv)
 {
@@ -191,53 +183,11 @@ spawn (Fixture *fx, GSubprocessFlags flags, const char *const *argv)
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
   GSubprocess *proc;
 
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, kefu_test_child_setup, NULL, NULL);
   proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   g_ptr_array_add (fx->children, g_object_ref (proc));
   return proc;
-}
-
-static gboolean
-on_wait_timeout (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_until (gboolean (*done) (gpointer), gpointer data, const char *what)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_TIMEOUT_S, on_wait_timeout, &timed_out);
-
-  while (!done (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (timed_out)
-    g_error ("timed out waiting for %s", what);
-  g_source_remove (id);
-}
-
-static gboolean
-flag_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-static void
-on_proc_wait (GObject *source, GAsyncResult *res, gpointer data)
-{
-  g_subprocess_wait_finish (G_SUBPROCESS (source), res, NULL);
-  *(gboolean *) data = TRUE;
-}
-
-static void
-wait_exit (GSubprocess *proc, const char *what)
-{
-  gboolean exited = FALSE;
-
-  g_subprocess_wait_async (proc, NULL, on_proc_wait, &exited);
-  run_until (flag_set, &exited, what);
 }
 
 typedef struct {
@@ -272,7 +222,7 @@ wait_for_event (Side *side, enum kefu_call_event_type type)
   g_autofree char *what = g_strdup_printf ("%s: %s", side->name,
                                            kefu_call_event_type_name (type));
 
-  run_until (event_seen, &w, what);
+  kefu_test_run_until (event_seen, &w, what);
   return w.found;
 }
 
@@ -350,7 +300,7 @@ fixture_tear_down (Fixture *fx)
       if (g_subprocess_get_identifier (proc))
         {
           g_subprocess_force_exit (proc);
-          wait_exit (proc, "a peer to exit");
+          kefu_test_wait_exit (proc, "a peer to exit");
         }
     }
   g_ptr_array_unref (fx->children);
@@ -637,7 +587,7 @@ wait_for_baresip (Baresip *b, const char *type)
   BaresipWait w = { b, type, NULL };
   g_autofree char *what = g_strdup_printf ("baresip to report %s", type);
 
-  run_until (baresip_event_seen, &w, what);
+  kefu_test_run_until (baresip_event_seen, &w, what);
   return w.param;
 }
 
@@ -729,7 +679,7 @@ stop_baresip (Baresip *b)
   if (b->proc && g_subprocess_get_identifier (b->proc))
     {
       g_subprocess_force_exit (b->proc);
-      wait_exit (b->proc, "baresip to exit");
+      kefu_test_wait_exit (b->proc, "baresip to exit");
     }
   g_clear_object (&b->proc);
   g_string_free (b->inbuf, TRUE);

@@ -5,6 +5,7 @@
  */
 #define G_LOG_DOMAIN "TestRegistration"
 
+#include "kefu-test-wait.h"
 #include "config.h"
 
 #include <errno.h>
@@ -142,35 +143,6 @@ start_sipp (const char *scenario, guint16 port, guint calls)
   return proc;
 }
 
-static gboolean
-on_wait_timeout (gpointer data)
-{
-  gboolean *timed_out = data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_until (gboolean (*done) (gpointer), gpointer data, const char *what)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_TIMEOUT_S, on_wait_timeout, &timed_out);
-
-  while (!done (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (timed_out)
-    g_error ("timed out waiting for %s", what);
-  g_source_remove (id);
-}
-
-static gboolean
-flag_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
 static void
 on_sipp_wait (GObject *source, GAsyncResult *res, gpointer data)
 {
@@ -184,7 +156,7 @@ assert_sipp_completed (GSubprocess *proc)
   gboolean exited = FALSE;
 
   g_subprocess_wait_async (proc, NULL, on_sipp_wait, &exited);
-  run_until (flag_set, &exited, "sipp to finish its scenario");
+  kefu_test_run_until (kefu_test_flag_set, &exited, "sipp to finish its scenario");
   g_assert_true (g_subprocess_get_if_exited (proc));
   g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
 }
@@ -219,7 +191,7 @@ wait_for_state (Fixture *fx, enum kefu_reg_state state)
 {
   StateWait w = { fx, state, NULL };
 
-  run_until (state_seen, &w, kefu_reg_state_name (state));
+  kefu_test_run_until (state_seen, &w, kefu_reg_state_name (state));
   return w.found;
 }
 
@@ -404,7 +376,7 @@ test_failover_and_back (Fixture *fx, gconstpointer data)
 
       g_subprocess_force_exit (primary_sipp);
       g_subprocess_wait_async (primary_sipp, NULL, on_sipp_wait, &exited);
-      run_until (flag_set, &exited, "sipp to exit");
+      kefu_test_run_until (kefu_test_flag_set, &exited, "sipp to exit");
     }
   else
     {

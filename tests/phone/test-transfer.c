@@ -6,12 +6,12 @@
  */
 #define G_LOG_DOMAIN "TestTransfer"
 
+#include "kefu-test-wait.h"
 #include "config.h"
 
 #include <errno.h>
 #include <string.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
@@ -156,14 +156,6 @@ free_port (GSocketType type)
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
 
-/* An aborted test leaves no peer running: the child dies with us. */
-static void
-child_setup (gpointer data)
-{
-  (void)data;
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
 static GSubprocess *
 spawn (Fixture *fx, GSubprocessFlags flags, const char *const *argv)
 {
@@ -171,7 +163,7 @@ spawn (Fixture *fx, GSubprocessFlags flags, const char *const *argv)
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
   GSubprocess *proc;
 
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, kefu_test_child_setup, NULL, NULL);
   proc = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   g_ptr_array_add (fx->children, g_object_ref (proc));
@@ -264,60 +256,6 @@ start_sipp_uac (Fixture *fx, const char *scenario, guint call_ms)
   return start_sipp_uac_to (fx, scenario, call_ms, "agent");
 }
 
-static gboolean
-on_wait_timeout (gpointer data)
-{
-  gboolean *timed_out = data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_until (gboolean (*done) (gpointer), gpointer data, const char *what)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (WAIT_TIMEOUT_S, on_wait_timeout, &timed_out);
-
-  while (!done (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (timed_out)
-    g_error ("timed out waiting for %s", what);
-  g_source_remove (id);
-}
-
-static gboolean
-flag_set (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
-static void
-on_proc_wait (GObject *source, GAsyncResult *res, gpointer data)
-{
-  g_subprocess_wait_finish (G_SUBPROCESS (source), res, NULL);
-  *(gboolean *) data = TRUE;
-}
-
-static void
-wait_exit (GSubprocess *proc, const char *what)
-{
-  gboolean exited = FALSE;
-
-  g_subprocess_wait_async (proc, NULL, on_proc_wait, &exited);
-  run_until (flag_set, &exited, what);
-}
-
-/* the scenario ran to its end: every message it expected came */
-static void
-assert_sipp_completed (GSubprocess *proc)
-{
-  wait_exit (proc, "sipp to finish its scenario");
-  g_assert_true (g_subprocess_get_if_exited (proc));
-  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
-}
-
 typedef struct {
   Fixture *fx;
   enum kefu_call_event_type type;
@@ -352,7 +290,7 @@ wait_for_event (Fixture *fx, enum kefu_call_event_type type, guint call_id)
   g_autofree char *what = g_strdup_printf ("call %u: %s", call_id,
                                            kefu_call_event_type_name (type));
 
-  run_until (event_seen, &w, what);
+  kefu_test_run_until (event_seen, &w, what);
   return w.found;
 }
 
@@ -413,7 +351,7 @@ fixture_tear_down (Fixture *fx, gconstpointer data)
       if (g_subprocess_get_identifier (proc))
         {
           g_subprocess_force_exit (proc);
-          wait_exit (proc, "a peer to exit");
+          kefu_test_wait_exit (proc, "a peer to exit");
         }
     }
   g_ptr_array_unref (fx->children);
@@ -484,7 +422,7 @@ test_transfer_blind (Fixture *fx, gconstpointer data)
   g_assert_false (has_event (fx, KEFU_CALL_EVENT_TRANSFER_FAILED, id));
   /* sipp completes only with the REFER's target right, our 200s to both
    * NOTIFYs and our BYE */
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
 }
 
 /* The far end refuses the REFER: we say so, and the call goes on. */
@@ -507,7 +445,7 @@ test_transfer_declined (Fixture *fx, gconstpointer data)
   g_assert_cmpint (kefu_call_hangup (fx->loop, fx->calls, id), ==, 0);
   ev = wait_for_event (fx, KEFU_CALL_EVENT_CLOSED, id);
   g_assert_cmpstr (ev->reason, ==, "local hangup");
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
 }
 
 /* Not a SIP URI: refused at once, and no REFER goes out (sipp would
@@ -536,7 +474,7 @@ test_transfer_bad_uri (Fixture *fx, gconstpointer data)
   g_assert_cmpstr (ev->reason, ==, "local hangup");
   g_assert_false (has_event (fx, KEFU_CALL_EVENT_TRANSFER_PROGRESS, id));
   g_assert_false (has_event (fx, KEFU_CALL_EVENT_TRANSFER_FAILED, id));
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
 }
 
 /* --- the far end's REFER ---------------------------------------------- */
@@ -562,7 +500,7 @@ test_incoming_refer (Fixture *fx, gconstpointer data)
 
   ev = wait_for_event (fx, KEFU_CALL_EVENT_CLOSED, id);
   g_assert_cmpstr (ev->reason, ==, "remote hangup");
-  assert_sipp_completed (sipp);
+  kefu_test_assert_sipp_completed (sipp);
 
   /* the only call there ever was: the REFER placed none */
   for (guint i = 0; i < fx->events->len; i++)

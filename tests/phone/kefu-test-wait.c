@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "kefu-test-wait.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+
+void
+kefu_test_child_setup (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static gboolean
+on_wait_timeout (gpointer data)
+{
+  gboolean *timed_out = data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+void
+kefu_test_run_until (gboolean  (*done) (gpointer),
+                     gpointer     data,
+                     const char  *what)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (KEFU_TEST_WAIT_S, on_wait_timeout, &timed_out);
+
+  while (!done (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (timed_out)
+    g_error ("timed out waiting for %s", what);
+  g_source_remove (id);
+}
+
+gboolean
+kefu_test_flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static void
+on_proc_wait (GObject      *source,
+              GAsyncResult *res,
+              gpointer      data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), res, NULL);
+  *(gboolean *) data = TRUE;
+}
+
+void
+kefu_test_wait_exit (GSubprocess *proc,
+                     const char  *what)
+{
+  gboolean exited = FALSE;
+
+  g_subprocess_wait_async (proc, NULL, on_proc_wait, &exited);
+  kefu_test_run_until (kefu_test_flag_set, &exited, what);
+}
+
+void
+kefu_test_assert_sipp_completed (GSubprocess *proc)
+{
+  kefu_test_wait_exit (proc, "sipp to finish its scenario");
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (proc), ==, 0);
+}
