@@ -17,7 +17,6 @@
 #include <json-glib/json-glib.h>
 
 #define SIPP_TIMEOUT_S "30"
-#define WAIT_TIMEOUT_S 20
 
 typedef struct {
   GPtrArray *children;          /* GSubprocess, killed at the end */

@@ -15,7 +15,6 @@
 #include "kefu-registration.h"
 
 #define SIPP_TIMEOUT_S "30"
-#define WAIT_TIMEOUT_S 20
 
 typedef struct {
   enum kefu_reg_state state;

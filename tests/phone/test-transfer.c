@@ -20,7 +20,6 @@
 #include "kefu-registration.h"
 
 #define SIPP_TIMEOUT_S "30"
-#define WAIT_TIMEOUT_S 20
 #define SIP_TRANSP_UDP 0        /* libre's enum sip_transp */
 
 typedef struct {
