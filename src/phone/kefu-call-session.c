@@ -12,100 +12,23 @@
 
 #include "config.h"
 
-#include "kefu-call-session.h"
+#include "kefu-call-session-private.h"
 
 #include <errno.h>
-#include <stdbool.h>
-#include <stdint.h>
 #include <string.h>
-
-/* libre 1.1's headers take the platform from macros its own build sets;
- * these match Debian's build (struct sa, bool and the integer types). */
-#define HAVE_INTTYPES_H 1
-#define HAVE_STDBOOL_H 1
-#define HAVE_INET6 1
-#include <re.h>
 
 #include "kefu-audio-file.h"
 #include "kefu-dtmf-info.h"
-#include "kefu-rtp-stream.h"
-#include "kefu-sdp.h"
 
-#define ALLOW "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO\r\n"
-
-enum {
-	MAX_AUTH_TRIES = 2,
-	DTMF_DURATION_MS = 100,
-};
-
-enum dtmf_mode {
-	DTMF_AUTO,
-	DTMF_RFC4733,
-	DTMF_INFO,
-};
-
-struct kefu_calls {
-	struct kefu_phone_loop *loop;    /* borrowed: the loop owns us */
-	struct kefu_ua *ua;              /* borrowed: attached before us */
-	struct sipsess_sock *sock;
-	struct sipevent_sock *evsock;    /* REFER subscriptions, NOTIFY */
-	struct list calls;
-	bool listen_any;
-	bool stopping;
-	char *listen_user;
-	char *display_name;
-	char *codecs;
-	int telev_pt;
-	char *audio;                     /* back-end spec, NULL: null */
-	bool audio_loop;
-	enum dtmf_mode dtmf_mode;
-	kefu_call_event_h *eventh;       /* runs on the UI context */
-	void *arg;
-};
-
-struct call {
-	struct le le;
-	struct kefu_calls *calls;        /* borrowed */
-	guint id;
-	enum kefu_call_direction dir;
-	char *account_id;                /* NULL in listen mode */
-	char *auth_user;
-	char *password;
-	unsigned auth_tries;
-	struct sipsess *sess;
-	struct kefu_sdp_media *sdp;
-	struct kefu_rtp_stream *stream;  /* bound from the start: the
-					    SDP names its port */
-	uint16_t rtp_port;
-	char *audio;                     /* per call, else calls->audio */
-	bool audio_open;                 /* the back-end is in the stream */
-	bool media;                      /* the stream was started */
-	char *info_digits;               /* INFO DTMF waiting to be sent */
-	bool info_pending;               /* one INFO is out */
-	struct mbuf *early;              /* SDP answer of a 183 */
-	bool got_offer;                  /* incoming INVITE carried SDP */
-	bool answered;
-	bool established;
-	bool closed;
-	bool hold_pending;               /* our re-INVITE is out */
-	bool remote_hold;                /* as last reported */
-	struct tmr tmr_free;
-	char *cuser;                     /* our Contact user in this call */
-	struct sipsub *xfer_sub;         /* our REFER and its NOTIFYs */
-	uint16_t xfer_scode;             /* last sipfrag status, 0: none */
-	uint16_t xfer_fail_scode;        /* REFER refused / target failed */
-	char *xfer_fail_reason;
-	struct tmr tmr_xfer;             /* acts on its end, outside libre */
-	struct sipnot *refer_not;        /* the far end's REFER to us */
-};
-
-struct posted_event {
-	struct kefu_call_event ev;
-	kefu_call_event_h *eventh;
-	void *arg;
-};
-
+/* Call ids are unique in the process, whichever side makes them: the
+ * GLib side names an outgoing call before the phone thread dials it. */
 static gint last_call_id;
+
+guint
+kefu_calls_next_id(void)
+{
+	return (guint)g_atomic_int_add(&last_call_id, 1) + 1;
+}
 
 /* --- events to the UI ---------------------------------------------------- */
 
@@ -188,8 +111,8 @@ free_event(gpointer data)
 	g_free(pe);
 }
 
-static struct posted_event *
-event_new(const struct call *call, enum kefu_call_event_type type)
+struct posted_event *
+call_event_new(const struct call *call, enum kefu_call_event_type type)
 {
 	struct posted_event *pe = g_new0(struct posted_event, 1);
 
@@ -205,8 +128,8 @@ event_new(const struct call *call, enum kefu_call_event_type type)
 	return pe;
 }
 
-static void
-event_add_media(struct posted_event *pe, const struct call *call)
+void
+call_event_add_media(struct posted_event *pe, const struct call *call)
 {
 	struct kefu_sdp_codec codec;
 	const struct sa *raddr;
@@ -233,8 +156,8 @@ event_add_media(struct posted_event *pe, const struct call *call)
 	pe->ev.remote_hold = kefu_sdp_media_remote_hold(call->sdp);
 }
 
-static void
-post(struct call *call, struct posted_event *pe)
+void
+call_post(struct call *call, struct posted_event *pe)
 {
 	g_debug("call %u: %s%s%s", call->id,
 		kefu_call_event_type_name(pe->ev.type),
@@ -244,17 +167,17 @@ post(struct call *call, struct posted_event *pe)
 			     free_event);
 }
 
-static void
-post_media_event(struct call *call, enum kefu_call_event_type type)
+void
+call_post_media_event(struct call *call, enum kefu_call_event_type type)
 {
-	struct posted_event *pe = event_new(call, type);
+	struct posted_event *pe = call_event_new(call, type);
 
-	event_add_media(pe, call);
-	post(call, pe);
+	call_event_add_media(pe, call);
+	call_post(call, pe);
 }
 
-static char *
-pl_gstrdup(const struct pl *pl)
+char *
+call_pl_strdup(const struct pl *pl)
 {
 	return pl && pl->p ? g_strndup(pl->p, pl->l) : g_strdup("");
 }
@@ -287,7 +210,7 @@ call_destructor(void *arg)
 	mem_deref(call->password);
 }
 
-static struct call *
+struct call *
 call_find(const struct kefu_calls *calls, guint id)
 {
 	struct le *le;
@@ -312,7 +235,7 @@ on_free_timer(void *arg)
 
 /* The final statistics into the CLOSED event, and the media stops now:
  * a recording is on disk before the UI hears of the end. */
-static void
+void
 call_media_stop(struct call *call, struct posted_event *pe)
 {
 	if (call->media) {
@@ -325,7 +248,7 @@ call_media_stop(struct call *call, struct posted_event *pe)
 
 /* The call is over: one CLOSED event, and the memory goes on the next
  * loop turn (we may be inside one of libre's handlers for the session). */
-static void
+void
 call_close(struct call *call, uint16_t scode, const char *reason)
 {
 	struct posted_event *pe;
@@ -334,11 +257,11 @@ call_close(struct call *call, uint16_t scode, const char *reason)
 		return;
 
 	call->closed = true;
-	pe = event_new(call, KEFU_CALL_EVENT_CLOSED);
+	pe = call_event_new(call, KEFU_CALL_EVENT_CLOSED);
 	pe->ev.scode = scode;
 	pe->ev.reason = g_strdup(reason ? reason : "");
 	call_media_stop(call, pe);
-	post(call, pe);
+	call_post(call, pe);
 
 	tmr_start(&call->tmr_free, 0, on_free_timer, call);
 }
@@ -352,10 +275,10 @@ on_stream_dtmf(char digit, void *arg)
 	if (call->closed)
 		return;
 
-	pe = event_new(call, KEFU_CALL_EVENT_DTMF);
+	pe = call_event_new(call, KEFU_CALL_EVENT_DTMF);
 	pe->ev.dtmf_digit = digit;
 	pe->ev.dtmf_mode = "rfc4733";
-	post(call, pe);
+	call_post(call, pe);
 }
 
 /* Start the media, or bring it in line with the latest negotiation. */
@@ -459,8 +382,8 @@ call_alloc(struct call **callp, struct kefu_calls *calls, guint id,
 
 /* --- sipsess handlers ---------------------------------------------------- */
 
-static int
-on_auth(char **username, char **password, const char *realm, void *arg)
+int
+call_on_auth(char **username, char **password, const char *realm, void *arg)
 {
 	struct call *call = arg;
 	int err;
@@ -504,7 +427,7 @@ on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 	remote_hold = kefu_sdp_media_remote_hold(call->sdp);
 	if (call->established && remote_hold != call->remote_hold) {
 		call->remote_hold = remote_hold;
-		post_media_event(call, remote_hold
+		call_post_media_event(call, remote_hold
 				 ? KEFU_CALL_EVENT_REMOTE_HOLD
 				 : KEFU_CALL_EVENT_REMOTE_RESUMED);
 	}
@@ -539,7 +462,7 @@ on_answer(const struct sip_msg *msg, void *arg)
 
 	if (call->hold_pending) {
 		call->hold_pending = false;
-		post_media_event(call, kefu_sdp_media_local_hold(call->sdp)
+		call_post_media_event(call, kefu_sdp_media_local_hold(call->sdp)
 				 ? KEFU_CALL_EVENT_HELD
 				 : KEFU_CALL_EVENT_RESUMED);
 	}
@@ -564,11 +487,11 @@ on_progress(const struct sip_msg *msg, void *arg)
 		}
 	}
 
-	pe = event_new(call, KEFU_CALL_EVENT_PROGRESS);
+	pe = call_event_new(call, KEFU_CALL_EVENT_PROGRESS);
 	pe->ev.scode = msg->scode;
-	pe->ev.reason = pl_gstrdup(&msg->reason);
+	pe->ev.reason = call_pl_strdup(&msg->reason);
 	pe->ev.early_media = len > 0;
-	post(call, pe);
+	call_post(call, pe);
 }
 
 static void
@@ -580,7 +503,7 @@ on_established(const struct sip_msg *msg, void *arg)
 	call->established = true;
 	call->remote_hold = kefu_sdp_media_remote_hold(call->sdp);
 	call_media_update(call);
-	post_media_event(call, KEFU_CALL_EVENT_ESTABLISHED);
+	call_post_media_event(call, KEFU_CALL_EVENT_ESTABLISHED);
 }
 
 static void
@@ -592,7 +515,7 @@ on_close(int err, const struct sip_msg *msg, void *arg)
 
 	if (msg && !msg->req && msg->scode >= 300) {
 		scode = msg->scode;
-		reason = pl_gstrdup(&msg->reason);
+		reason = call_pl_strdup(&msg->reason);
 	}
 	else if (err == ETIMEDOUT) {
 		scode = 408;
@@ -619,7 +542,7 @@ on_info(struct sip *sip, const struct sip_msg *msg, void *arg)
 {
 	struct call *call = arg;
 	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_CONTENT_TYPE);
-	g_autofree char *ctype = hdr ? pl_gstrdup(&hdr->val) : NULL;
+	g_autofree char *ctype = hdr ? call_pl_strdup(&hdr->val) : NULL;
 	g_autoptr(GError) error = NULL;
 	struct posted_event *pe;
 	KefuDtmfInfo info;
@@ -645,10 +568,10 @@ on_info(struct sip *sip, const struct sip_msg *msg, void *arg)
 	if (call->closed)
 		return;
 
-	pe = event_new(call, KEFU_CALL_EVENT_DTMF);
+	pe = call_event_new(call, KEFU_CALL_EVENT_DTMF);
 	pe->ev.dtmf_digit = info.signal;
 	pe->ev.dtmf_mode = "info";
-	post(call, pe);
+	call_post(call, pe);
 }
 
 static void info_send_next(struct call *call);
@@ -703,227 +626,6 @@ info_send_next(struct call *call)
 		call->info_pending = true;
 }
 
-/* --- transfer ------------------------------------------------------------ */
-
-/** Whether @uri is a sip: or sips: URI we may put in a Refer-To (any
- * thread: plain string checks, no libre). */
-bool
-kefu_call_transfer_target_valid(const char *uri)
-{
-	const char *rest, *host;
-
-	if (!uri)
-		return false;
-
-	if (0 == g_ascii_strncasecmp(uri, "sip:", 4))
-		rest = uri + 4;
-	else if (0 == g_ascii_strncasecmp(uri, "sips:", 5))
-		rest = uri + 5;
-	else
-		return false;
-
-	/* it goes into a header between <>, so nothing that ends either */
-	if (strpbrk(uri, "<>\"\r\n \t"))
-		return false;
-
-	host = strrchr(rest, '@');
-	host = host ? host + 1 : rest;
-
-	return *rest != '@' && (g_ascii_isalnum(host[0]) || host[0] == '[');
-}
-
-static void
-post_transfer_failed(struct call *call, uint16_t scode, const char *reason)
-{
-	struct posted_event *pe = event_new(call,
-					    KEFU_CALL_EVENT_TRANSFER_FAILED);
-
-	pe->ev.scode = scode;
-	pe->ev.reason = g_strdup(reason ? reason : "");
-	post(call, pe);
-}
-
-/* The subscription ended: a blind transfer that the target answered
- * ends our call, anything else leaves it up.  Runs from a timer, so the
- * BYE and the memory are not handled inside libre's handlers. */
-static void
-on_transfer_done(void *arg)
-{
-	struct call *call = arg;
-	struct posted_event *pe;
-	bool transferred = call->xfer_scode >= 200 && call->xfer_scode < 300;
-
-	call->xfer_sub = mem_deref(call->xfer_sub);
-
-	if (call->closed)
-		return;
-
-	if (!transferred) {
-		post_transfer_failed(call, call->xfer_fail_scode,
-				     call->xfer_fail_reason
-				     ? call->xfer_fail_reason
-				     : "no final NOTIFY");
-		call->xfer_fail_reason = mem_deref(call->xfer_fail_reason);
-		call->xfer_fail_scode = 0;
-		call->xfer_scode = 0;
-		return;
-	}
-
-	call->closed = true;
-	pe = event_new(call, KEFU_CALL_EVENT_CLOSED);
-	pe->ev.reason = g_strdup("transferred");
-	call_media_stop(call, pe);
-	post(call, pe);
-	mem_deref(call);  /* the session sends BYE */
-}
-
-/* A NOTIFY of our REFER: its body is a sipfrag, "SIP/2.0 200 OK". */
-static void
-on_transfer_notify(struct sip *sip, const struct sip_msg *msg, void *arg)
-{
-	struct call *call = arg;
-	struct posted_event *pe;
-	struct pl scode, reason;
-	struct pl body;
-
-	(void)sip_treply(NULL, sip, msg, 200, "OK");
-
-	pl_set_mbuf(&body, msg->mb);
-	if (re_regex(body.p, body.l, "SIP/2.0 [0-9]+ [^\r\n]*",
-		     &scode, &reason)) {
-		g_debug("call %u: NOTIFY without a sipfrag status line",
-			call->id);
-		return;
-	}
-
-	call->xfer_scode = (uint16_t)pl_u32(&scode);
-	if (call->xfer_scode >= 300) {
-		call->xfer_fail_scode = call->xfer_scode;
-		call->xfer_fail_reason = mem_deref(call->xfer_fail_reason);
-		(void)pl_strdup(&call->xfer_fail_reason, &reason);
-	}
-
-	if (call->closed)
-		return;
-
-	pe = event_new(call, KEFU_CALL_EVENT_TRANSFER_PROGRESS);
-	pe->ev.scode = call->xfer_scode;
-	pe->ev.reason = pl_gstrdup(&reason);
-	post(call, pe);
-}
-
-static void
-on_transfer_close(int err, const struct sip_msg *msg,
-		  const struct sipevent_substate *substate, void *arg)
-{
-	struct call *call = arg;
-
-	(void)substate;
-
-	if (msg && !msg->req && msg->scode >= 300) {
-		call->xfer_scode = 0;
-		call->xfer_fail_scode = msg->scode;
-		call->xfer_fail_reason = mem_deref(call->xfer_fail_reason);
-		(void)pl_strdup(&call->xfer_fail_reason, &msg->reason);
-	}
-	else if (err && !(call->xfer_scode >= 200 && call->xfer_scode < 300)) {
-		call->xfer_fail_reason = mem_deref(call->xfer_fail_reason);
-		(void)str_dup(&call->xfer_fail_reason,
-			      err == ETIMEDOUT ? "timeout" : g_strerror(err));
-	}
-
-	tmr_start(&call->tmr_xfer, 0, on_transfer_done, call);
-}
-
-/** Blind transfer: REFER the far end of an established call to
- * @target_uri (phone thread). */
-int
-kefu_calls_transfer(struct kefu_calls *calls, guint call_id,
-		    const char *target_uri)
-{
-	struct call *call;
-	int err;
-
-	if (!calls || !kefu_call_transfer_target_valid(target_uri))
-		return EINVAL;
-
-	call = call_find(calls, call_id);
-	if (!call)
-		return ENOENT;
-	if (!call->established)
-		return EPROTO;
-	if (call->xfer_sub)
-		return EALREADY;
-
-	call->xfer_scode = 0;
-	call->xfer_fail_scode = 0;
-	call->xfer_fail_reason = mem_deref(call->xfer_fail_reason);
-
-	err = sipevent_drefer(&call->xfer_sub, calls->evsock,
-			      sipsess_dialog(call->sess),
-			      call->cuser ? call->cuser : calls->listen_user,
-			      on_auth, call, false,
-			      on_transfer_notify, on_transfer_close, call,
-			      "Refer-To: <%s>\r\n", target_uri);
-	if (err)
-		g_message("call %u: REFER: %s", call->id, g_strerror(err));
-
-	return err;
-}
-
-/* The far end asks us to call someone else.  We take the request (202,
- * NOTIFY "100 Trying") and tell the application; calling the target is
- * its decision, never ours. */
-static void
-on_refer(struct sip *sip, const struct sip_msg *msg, void *arg)
-{
-	struct call *call = arg;
-	const struct sip_hdr *hdr = sip_msg_hdr(msg, SIP_HDR_REFER_TO);
-	const struct sip_hdr *by = sip_msg_hdr(msg, SIP_HDR_REFERRED_BY);
-	struct posted_event *pe;
-	struct mbuf *mb = NULL;
-	struct pl uri;
-	int err;
-
-	if (!hdr) {
-		(void)sip_reply(sip, msg, 400, "Missing Refer-To header");
-		return;
-	}
-	if (call->closed || call->refer_not) {
-		/* one at a time: a second one would need its own id */
-		(void)sip_reply(sip, msg, 491, "Request Pending");
-		return;
-	}
-
-	err = sipevent_accept(&call->refer_not, call->calls->evsock, msg,
-			      sipsess_dialog(call->sess), NULL,
-			      202, "Accepted", 60, 60, 60,
-			      call->cuser ? call->cuser
-			      : call->calls->listen_user,
-			      "message/sipfrag", NULL, NULL, false,
-			      NULL, NULL, NULL);
-	if (err) {
-		g_warning("call %u: REFER: %s", call->id, g_strerror(err));
-		(void)sip_reply(sip, msg, 500, "Server Internal Error");
-		return;
-	}
-
-	err = sipevent_notifyf(call->refer_not, &mb, SIPEVENT_ACTIVE, 0, 0,
-			       "SIP/2.0 100 Trying\r\n");
-	mem_deref(mb);
-	if (err)
-		g_message("call %u: NOTIFY: %s", call->id, g_strerror(err));
-
-	if (re_regex(hdr->val.p, hdr->val.l, "<[^>]+>", &uri))
-		uri = hdr->val;
-
-	pe = event_new(call, KEFU_CALL_EVENT_REFER);
-	pe->ev.refer_to = pl_gstrdup(&uri);
-	pe->ev.referred_by = by ? pl_gstrdup(&by->val)
-		: pl_gstrdup(&msg->from.auri);
-	post(call, pe);
-}
-
 /* --- incoming ------------------------------------------------------------ */
 
 static GPtrArray *
@@ -937,8 +639,8 @@ copy_headers(const struct sip_msg *msg)
 		struct kefu_call_header *h = g_new0(struct kefu_call_header,
 						    1);
 
-		h->name = pl_gstrdup(&hdr->name);
-		h->value = pl_gstrdup(&hdr->val);
+		h->name = call_pl_strdup(&hdr->name);
+		h->value = call_pl_strdup(&hdr->val);
 		g_ptr_array_add(headers, h);
 	}
 
@@ -978,7 +680,7 @@ on_incoming(const struct sip_msg *msg, void *arg)
 		return;
 	}
 
-	user = pl_gstrdup(&msg->uri.user);
+	user = call_pl_strdup(&msg->uri.user);
 	if (!calls->listen_any) {
 		account_id = kefu_ua_account_for_user(calls->ua, user);
 		if (!account_id) {
@@ -991,7 +693,7 @@ on_incoming(const struct sip_msg *msg, void *arg)
 	cuser = *user ? user : calls->listen_user;
 
 	err = call_alloc(&call, calls,
-			 (guint)g_atomic_int_add(&last_call_id, 1) + 1,
+			 kefu_calls_next_id(),
 			 KEFU_CALL_INCOMING, account_id, &msg->dst);
 	if (err) {
 		g_warning("incoming call: %s", g_strerror(err));
@@ -1021,7 +723,7 @@ on_incoming(const struct sip_msg *msg, void *arg)
 			     cuser, "application/sdp", NULL,
 			     NULL, NULL, false,
 			     on_offer, on_answer, on_established, on_info,
-			     on_refer, on_close, call, ALLOW);
+			     call_on_refer, on_close, call, ALLOW);
 	if (err) {
 		g_warning("incoming call: accept: %s", g_strerror(err));
 		(void)sip_treply(NULL, sip, msg, 500, status_reason(500));
@@ -1031,13 +733,13 @@ on_incoming(const struct sip_msg *msg, void *arg)
 
 	(void)str_dup(&call->cuser, cuser);
 
-	pe = event_new(call, KEFU_CALL_EVENT_INCOMING);
-	pe->ev.from_name = pl_gstrdup(&msg->from.dname);
-	pe->ev.from_uri = pl_gstrdup(&msg->from.auri);
-	pe->ev.to_uri = pl_gstrdup(&msg->to.auri);
+	pe = call_event_new(call, KEFU_CALL_EVENT_INCOMING);
+	pe->ev.from_name = call_pl_strdup(&msg->from.dname);
+	pe->ev.from_uri = call_pl_strdup(&msg->from.auri);
+	pe->ev.to_uri = call_pl_strdup(&msg->to.auri);
 	pe->ev.headers = copy_headers(msg);
-	event_add_media(pe, call);
-	post(call, pe);
+	call_event_add_media(pe, call);
+	call_post(call, pe);
 }
 
 /* --- commands (phone thread) --------------------------------------------- */
@@ -1094,13 +796,13 @@ kefu_calls_reject(struct kefu_calls *calls, guint call_id, uint16_t scode)
 	err = sipsess_reject(call->sess, scode, status_reason(scode), NULL);
 	call->closed = true;
 	{
-		struct posted_event *pe = event_new(call,
+		struct posted_event *pe = call_event_new(call,
 						    KEFU_CALL_EVENT_CLOSED);
 
 		pe->ev.scode = scode;
 		pe->ev.reason = g_strdup(status_reason(scode));
 		call_media_stop(call, pe);
-		post(call, pe);
+		call_post(call, pe);
 	}
 	mem_deref(call);
 
@@ -1126,10 +828,10 @@ kefu_calls_hangup(struct kefu_calls *calls, guint call_id)
 				     NULL);
 
 	call->closed = true;
-	pe = event_new(call, KEFU_CALL_EVENT_CLOSED);
+	pe = call_event_new(call, KEFU_CALL_EVENT_CLOSED);
 	pe->ev.reason = g_strdup("local hangup");
 	call_media_stop(call, pe);
-	post(call, pe);
+	call_post(call, pe);
 	mem_deref(call);  /* the session sends CANCEL or BYE */
 
 	return 0;
@@ -1364,9 +1066,9 @@ kefu_calls_dial(struct kefu_calls *calls, guint call_id,
 
 	err = sipsess_connect(&call->sess, calls->sock, to_uri,
 			      calls->display_name, aor, cuser, NULL, 0,
-			      "application/sdp", desc, on_auth, call, false,
+			      "application/sdp", desc, call_on_auth, call, false,
 			      on_offer, on_answer, on_progress,
-			      on_established, on_info, on_refer, on_close, call,
+			      on_established, on_info, call_on_refer, on_close, call,
 			      "%s", (const char *)hdrs->buf);
 
  out:
@@ -1377,261 +1079,6 @@ kefu_calls_dial(struct kefu_calls *calls, guint call_id,
 	mem_deref(from);
 
 	return err;
-}
-
-/* --- GLib side commands -------------------------------------------------- */
-
-enum cmd_op {
-	OP_DIAL,
-	OP_ANSWER,
-	OP_REJECT,
-	OP_HANGUP,
-	OP_HOLD,
-	OP_DTMF,
-	OP_AUDIO,
-	OP_TRANSFER,
-};
-
-struct cmd {
-	enum cmd_op op;
-	struct kefu_calls *calls;
-	guint call_id;
-	uint16_t scode;
-	bool hold;
-	char *account_id;
-	char *to_uri;
-	char **headers;
-};
-
-static void
-cmd_free(struct cmd *cmd)
-{
-	g_free(cmd->account_id);
-	g_free(cmd->to_uri);
-	g_strfreev(cmd->headers);
-	g_free(cmd);
-}
-
-static void
-run_cmd(void *arg)
-{
-	struct cmd *cmd = arg;
-	int err = EINVAL;
-
-	switch (cmd->op) {
-
-	case OP_DIAL:
-		err = kefu_calls_dial(cmd->calls, cmd->call_id,
-				      cmd->account_id, cmd->to_uri,
-				      (const char *const *)cmd->headers);
-		if (err) {
-			/* the UI has the id already: it learns the end */
-			struct call tmp = {
-				.calls = cmd->calls,
-				.id = cmd->call_id,
-				.dir = KEFU_CALL_OUTGOING,
-				.account_id = cmd->account_id,
-			};
-			struct posted_event *pe;
-
-			pe = event_new(&tmp, KEFU_CALL_EVENT_CLOSED);
-			pe->ev.reason = g_strdup(g_strerror(err));
-			post(&tmp, pe);
-		}
-		break;
-	case OP_ANSWER:
-		err = kefu_calls_answer(cmd->calls, cmd->call_id);
-		break;
-	case OP_REJECT:
-		err = kefu_calls_reject(cmd->calls, cmd->call_id,
-					cmd->scode);
-		break;
-	case OP_HANGUP:
-		err = kefu_calls_hangup(cmd->calls, cmd->call_id);
-		break;
-	case OP_HOLD:
-		err = kefu_calls_hold(cmd->calls, cmd->call_id, cmd->hold);
-		break;
-	case OP_DTMF:
-		err = kefu_calls_send_dtmf(cmd->calls, cmd->call_id,
-					   cmd->to_uri);
-		break;
-	case OP_AUDIO:
-		err = kefu_calls_set_audio(cmd->calls, cmd->call_id,
-					   cmd->to_uri);
-		break;
-	case OP_TRANSFER:
-		err = kefu_calls_transfer(cmd->calls, cmd->call_id,
-					  cmd->to_uri);
-		if (err && err != ENOENT) {
-			struct call *call = call_find(cmd->calls,
-						      cmd->call_id);
-
-			if (call)
-				post_transfer_failed(call, 0,
-						     g_strerror(err));
-		}
-		break;
-	}
-
-	if (err)
-		g_debug("call %u: command %d: %s", cmd->call_id, cmd->op,
-			g_strerror(err));
-
-	cmd_free(cmd);
-}
-
-static int
-queue_cmd(struct kefu_phone_loop *loop, struct cmd *cmd)
-{
-	int err = kefu_phone_loop_call(loop, run_cmd, cmd);
-
-	if (err)
-		cmd_free(cmd);
-
-	return err;
-}
-
-static struct cmd *
-cmd_new(enum cmd_op op, struct kefu_calls *calls, guint call_id)
-{
-	struct cmd *cmd = g_new0(struct cmd, 1);
-
-	cmd->op = op;
-	cmd->calls = calls;
-	cmd->call_id = call_id;
-
-	return cmd;
-}
-
-/**
- * Place a call (GLib side).  @headers: NULL or name, value, ..., NULL.
- *
- * @return the new call's id, 0 if the command could not be queued
- */
-guint
-kefu_call_dial(struct kefu_phone_loop *loop, struct kefu_calls *calls,
-	       const char *account_id, const char *to_uri,
-	       const char *const *headers)
-{
-	guint id = (guint)g_atomic_int_add(&last_call_id, 1) + 1;
-	struct cmd *cmd;
-
-	if (!loop || !calls || !to_uri)
-		return 0;
-
-	cmd = cmd_new(OP_DIAL, calls, id);
-	cmd->account_id = g_strdup(account_id);
-	cmd->to_uri = g_strdup(to_uri);
-	cmd->headers = g_strdupv((char **)headers);
-
-	return queue_cmd(loop, cmd) ? 0 : id;
-}
-
-int
-kefu_call_answer(struct kefu_phone_loop *loop, struct kefu_calls *calls,
-		 guint call_id)
-{
-	return queue_cmd(loop, cmd_new(OP_ANSWER, calls, call_id));
-}
-
-int
-kefu_call_reject(struct kefu_phone_loop *loop, struct kefu_calls *calls,
-		 guint call_id, uint16_t scode)
-{
-	struct cmd *cmd = cmd_new(OP_REJECT, calls, call_id);
-
-	cmd->scode = scode;
-	return queue_cmd(loop, cmd);
-}
-
-int
-kefu_call_hangup(struct kefu_phone_loop *loop, struct kefu_calls *calls,
-		 guint call_id)
-{
-	return queue_cmd(loop, cmd_new(OP_HANGUP, calls, call_id));
-}
-
-int
-kefu_call_hold(struct kefu_phone_loop *loop, struct kefu_calls *calls,
-	       guint call_id, gboolean hold)
-{
-	struct cmd *cmd = cmd_new(OP_HOLD, calls, call_id);
-
-	cmd->hold = hold;
-	return queue_cmd(loop, cmd);
-}
-
-/** Send DTMF digits on a call (GLib side); @digits: "0-9*#A-D". */
-int
-kefu_call_send_dtmf(struct kefu_phone_loop *loop, struct kefu_calls *calls,
-		    guint call_id, const char *digits)
-{
-	struct cmd *cmd;
-
-	if (!digits)
-		return EINVAL;
-
-	cmd = cmd_new(OP_DTMF, calls, call_id);
-	cmd->to_uri = g_strdup(digits);  /* the command's one string */
-	return queue_cmd(loop, cmd);
-}
-
-/** Set one call's audio back-end (GLib side). */
-int
-kefu_call_set_audio(struct kefu_phone_loop *loop, struct kefu_calls *calls,
-		    guint call_id, const char *audio)
-{
-	struct cmd *cmd = cmd_new(OP_AUDIO, calls, call_id);
-
-	cmd->to_uri = g_strdup(audio);
-	return queue_cmd(loop, cmd);
-}
-
-/** Blind transfer of a call to @target_uri (GLib side). */
-int
-kefu_call_transfer(struct kefu_phone_loop *loop, struct kefu_calls *calls,
-		   guint call_id, const char *target_uri)
-{
-	struct cmd *cmd;
-
-	if (!loop || !calls || !kefu_call_transfer_target_valid(target_uri))
-		return EINVAL;
-
-	cmd = cmd_new(OP_TRANSFER, calls, call_id);
-	cmd->to_uri = g_strdup(target_uri);
-	return queue_cmd(loop, cmd);
-}
-
-struct stats_query {
-	struct kefu_calls *calls;
-	guint call_id;
-	struct kefu_rtp_stream_stats *stats;
-};
-
-static int
-run_stats_query(void *arg)
-{
-	struct stats_query *q = arg;
-
-	return kefu_calls_stats(q->calls, q->call_id, q->stats);
-}
-
-/** A call's media statistics, waiting for the phone thread (GLib side). */
-int
-kefu_call_stats(struct kefu_phone_loop *loop, struct kefu_calls *calls,
-		guint call_id, struct kefu_rtp_stream_stats *stats)
-{
-	struct stats_query q = {
-		.calls = calls,
-		.call_id = call_id,
-		.stats = stats,
-	};
-
-	if (!loop || !calls || !stats)
-		return EINVAL;
-
-	return kefu_phone_loop_call_sync(loop, run_stats_query, &q);
 }
 
 /* --- the calls object ---------------------------------------------------- */
