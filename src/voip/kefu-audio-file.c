@@ -14,6 +14,8 @@
 #include "kefu-wav.h"
 
 struct kefu_audio_source {
+  const struct kefu_audio_source_ops *ops;  /* another back-end, or NULL */
+  void   *impl;
   gint16 *samples;     /* NULL: the null source */
   gsize   n_samples;
   gsize   pos;
@@ -21,14 +23,39 @@ struct kefu_audio_source {
 };
 
 struct kefu_audio_sink {
+  const struct kefu_audio_sink_ops *ops;    /* another back-end, or NULL */
+  void   *impl;
   char   *path;        /* NULL: the null sink */
   GArray *recorded;    /* gint16 */
 };
+
+struct kefu_audio_source *
+kefu_audio_source_new (const struct kefu_audio_source_ops *ops, void *impl)
+{
+  struct kefu_audio_source *src = g_new0 (struct kefu_audio_source, 1);
+
+  src->ops = ops;
+  src->impl = impl;
+  return src;
+}
+
+struct kefu_audio_sink *
+kefu_audio_sink_new (const struct kefu_audio_sink_ops *ops, void *impl)
+{
+  struct kefu_audio_sink *sink = g_new0 (struct kefu_audio_sink, 1);
+
+  sink->ops = ops;
+  sink->impl = impl;
+  return sink;
+}
 
 bool
 kefu_audio_source_read (struct kefu_audio_source *src, int16_t *samples, size_t n)
 {
   size_t done = 0;
+
+  if (src && src->ops)
+    return src->ops->read (src->impl, samples, n);
 
   if (!src || !src->samples)
     {
@@ -63,6 +90,8 @@ kefu_audio_source_free (struct kefu_audio_source *src)
 {
   if (!src)
     return;
+  if (src->ops && src->ops->free)
+    src->ops->free (src->impl);
   g_free (src->samples);
   g_free (src);
 }
@@ -70,7 +99,9 @@ kefu_audio_source_free (struct kefu_audio_source *src)
 void
 kefu_audio_sink_write (struct kefu_audio_sink *sink, const int16_t *samples, size_t n)
 {
-  if (sink && sink->recorded)
+  if (sink && sink->ops)
+    sink->ops->write (sink->impl, samples, n);
+  else if (sink && sink->recorded)
     g_array_append_vals (sink->recorded, samples, n);
 }
 
@@ -81,6 +112,9 @@ kefu_audio_sink_free (struct kefu_audio_sink *sink)
 
   if (!sink)
     return;
+
+  if (sink->ops && sink->ops->free)
+    sink->ops->free (sink->impl);
 
   if (sink->path &&
       !kefu_wav_save (sink->path, (const gint16 *) sink->recorded->data,

@@ -36,6 +36,22 @@ void kefu_audio_sink_write (struct kefu_audio_sink *sink, const int16_t *samples
 /* A file sink writes its WAV now (a failure is logged). */
 void kefu_audio_sink_free (struct kefu_audio_sink *sink);
 
+/* Other back-ends (PulseAudio, a conference port) plug in behind the same
+ * two types: read/write are called from the one thread that drives the
+ * stream, free once when the source or sink is freed. */
+struct kefu_audio_source_ops {
+  bool (*read) (void *impl, int16_t *samples, size_t n);
+  void (*free) (void *impl);
+};
+struct kefu_audio_sink_ops {
+  void (*write) (void *impl, const int16_t *samples, size_t n);
+  void (*free) (void *impl);
+};
+struct kefu_audio_source *kefu_audio_source_new (const struct kefu_audio_source_ops *ops,
+                                                 void *impl);
+struct kefu_audio_sink   *kefu_audio_sink_new (const struct kefu_audio_sink_ops *ops,
+                                               void *impl);
+
 struct kefu_audio_source *kefu_audio_null_source_new (void);
 struct kefu_audio_sink   *kefu_audio_null_sink_new (void);
 /* The WAV must be 8000 Hz mono 16-bit; NULL with an error otherwise. */
