@@ -6,8 +6,10 @@
  *   `file`  plays a WAV (8 kHz, 16-bit, mono) into the call, looping or
  *           falling silent at its end, and records what is received to a
  *           WAV, written when the sink is freed;
- *   `null`  silence in, and whatever comes out is dropped.
- * PulseAudio comes later behind the same two types.
+ *   `null`  silence in, and whatever comes out is dropped;
+ *   `pulse` a PulseAudio (or PipeWire's Pulse) server, kefu-audio-pulse.h.
+ * A back-end in another file plugs in behind the same two types with
+ * kefu_audio_source_new()/kefu_audio_sink_new().
  *
  * Not thread-safe: one stream (the phone thread) uses a source and a sink.
  */
@@ -36,20 +38,23 @@ void kefu_audio_sink_write (struct kefu_audio_sink *sink, const int16_t *samples
 /* A file sink writes its WAV now (a failure is logged). */
 void kefu_audio_sink_free (struct kefu_audio_sink *sink);
 
-/* Other back-ends (PulseAudio, a conference port) plug in behind the same
- * two types: read/write are called from the one thread that drives the
- * stream, free once when the source or sink is freed. */
-struct kefu_audio_source_ops {
+/* What a back-end does behind the calls above, on its own state `impl`:
+ * read/write from the one thread that drives the stream, free (may be
+ * NULL) once, when the source or sink is freed. */
+struct kefu_audio_source_backend {
   bool (*read) (void *impl, int16_t *samples, size_t n);
   void (*free) (void *impl);
 };
-struct kefu_audio_sink_ops {
+
+struct kefu_audio_sink_backend {
   void (*write) (void *impl, const int16_t *samples, size_t n);
   void (*free) (void *impl);
 };
-struct kefu_audio_source *kefu_audio_source_new (const struct kefu_audio_source_ops *ops,
+
+/* For back-ends: `backend` is static; the new source or sink owns `impl`. */
+struct kefu_audio_source *kefu_audio_source_new (const struct kefu_audio_source_backend *backend,
                                                  void *impl);
-struct kefu_audio_sink   *kefu_audio_sink_new (const struct kefu_audio_sink_ops *ops,
+struct kefu_audio_sink   *kefu_audio_sink_new (const struct kefu_audio_sink_backend *backend,
                                                void *impl);
 
 struct kefu_audio_source *kefu_audio_null_source_new (void);
@@ -59,10 +64,16 @@ struct kefu_audio_source *kefu_audio_file_source_new (const char *path, bool loo
                                                       GError **error);
 struct kefu_audio_sink   *kefu_audio_file_sink_new (const char *path);
 
-/* A back-end from its spec: "null", "file:IN.wav,OUT.wav" (either may be
- * empty: "file:,out.wav" records only, "file:in.wav" plays only; the
- * missing side is null).  NULL or "" means "null".  On error nothing is
- * returned. */
+/* A back-end from its spec:
+ *   "null"                NULL or "" mean the same;
+ *   "file:IN.wav,OUT.wav" either may be empty: "file:,out.wav" records
+ *                         only, "file:in.wav" plays only; the missing side
+ *                         is null;
+ *   "pulse:SOURCE,SINK"   Pulse device names (kefu_audio_pulse_list_devices());
+ *                         "pulse", an empty or a missing name means the
+ *                         server's default device.  This one connects to the
+ *                         server and may wait for it (a few seconds at most).
+ * On error nothing is returned. */
 gboolean kefu_audio_open (const char *spec, bool loop,
                           struct kefu_audio_source **srcp,
                           struct kefu_audio_sink **sinkp,

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * The audio RTP session of one call, on libre's rtp/rtcp: G.711 (PCMU or
- * PCMA) at 20 ms ptime, symmetric RTP (once packets arrive we answer to
- * where they come from), a jitter buffer for what is received, RFC 4733
- * telephone-events both ways, RTCP, and the call's media statistics.  Audio
- * comes from and goes to the back-ends of kefu-audio-file.h.
+ * PCMA) or Opus (RFC 7587, kefu-opus.h) at 20 ms ptime, symmetric RTP (once
+ * packets arrive we answer to where they come from), a jitter buffer for
+ * what is received, RFC 4733 telephone-events both ways, RTCP, and the
+ * call's media statistics.  Audio comes from and goes to the back-ends of
+ * kefu-audio-file.h, 8 kHz mono, 160 samples a frame, whatever the codec.
  *
- * Opus is negotiable but not yet coded: a stream started with it says so
- * and sends and plays nothing.
+ * On top of that, what an agent does during a call: mute (we send
+ * silence, RTP keeps flowing), record on demand (kefu-call-recorder.h:
+ * stereo, us left, the far side right), and DTMF as tones inside the audio
+ * (inband) both ways, for peers and IVRs without RFC 4733.
  *
  * Phone thread only (libre's loop): allocate, start, update, free there.
  * The stats struct is plain data the UI may hold.
@@ -19,6 +22,7 @@
 #include <stdint.h>
 
 #include "kefu-audio-file.h"
+#include "kefu-srtp.h"
 
 G_BEGIN_DECLS
 
@@ -30,13 +34,17 @@ struct kefu_rtp_stream_stats {
   uint64_t packets_sent;      /* audio and telephone-event */
   uint64_t packets_received;  /* audio packets into the jitter buffer */
   uint64_t packets_lost;      /* jitter buffer: expected - received */
-  uint64_t dtmf_received;     /* RFC 4733 digits */
+  uint64_t dtmf_received;     /* digits, RFC 4733 and inband */
   double   loss_percent;      /* lost or late, as the listener hears it */
   double   jitter_ms;         /* RFC 3550 interarrival jitter, received */
   double   rtt_ms;            /* from RTCP; 0 until a report came back */
   int      remote_lost;       /* RTCP: the peer's count of our packets lost */
   double   remote_jitter_ms;  /* RTCP: the peer's jitter of our packets */
   double   mos;               /* estimated, 1.0-4.5; 0 before any packet */
+  bool     muted;             /* we send silence */
+  bool     recording;
+  bool     srtp;              /* what goes both ways is SRTP */
+  uint64_t srtp_dropped;      /* received, failed SRTP's check: dropped */
 };
 
 /** Where and how to stream, from the negotiated SDP. */
@@ -50,8 +58,10 @@ struct kefu_rtp_stream_params {
   bool             recv;
 };
 
-/** A digit received as RFC 4733 event (when it began). */
-typedef void (kefu_rtp_stream_dtmf_h)(char digit, void *arg);
+/** A digit received: mode "rfc4733" (reported when the event began) or
+ * "inband" (a tone heard in the audio, reported when it ended).  mode is
+ * a static string. */
+typedef void (kefu_rtp_stream_dtmf_h)(char digit, const char *mode, void *arg);
 
 struct kefu_rtp_stream;
 
@@ -68,8 +78,14 @@ void kefu_rtp_stream_set_audio (struct kefu_rtp_stream *s, struct kefu_audio_sou
  * codec) to a running stream.  ENOTSUP: a codec we cannot code (the
  * stream runs its clock but sends and plays nothing). */
 int  kefu_rtp_stream_update (struct kefu_rtp_stream *s, const struct kefu_rtp_stream_params *p);
-/* Stops sending and playing and frees the audio back-ends (a file sink is
- * written now).  The stats stay readable. */
+/* Protects the stream's RTP and RTCP with SRTP (kefu-srtp.h) from now on:
+ * with @keys NULL nothing is sent and nothing received is played until a
+ * later call gives the keys; a later call with other keys rekeys.  There
+ * is no way back to plain RTP.  Call it before the start whose media is
+ * to be secure. */
+int  kefu_rtp_stream_set_srtp (struct kefu_rtp_stream *s, const struct kefu_srtp_keys *keys);
+/* Stops sending and playing, ends any recording and frees the audio
+ * back-ends (a file sink is written now).  The stats stay readable. */
 void kefu_rtp_stream_stop (struct kefu_rtp_stream *s);
 /* Queues RFC 4733 digits ("0-9*#A-D"), each duration_ms long (0: 100).
  * ENOTSUP without a negotiated telephone-event, EINVAL for a bad digit
@@ -77,5 +93,35 @@ void kefu_rtp_stream_stop (struct kefu_rtp_stream *s);
 int  kefu_rtp_stream_send_dtmf (struct kefu_rtp_stream *s, const char *digits,
                                 uint32_t duration_ms);
 void kefu_rtp_stream_stats (struct kefu_rtp_stream *s, struct kefu_rtp_stream_stats *st);
+
+/* Muted, what we send is silence: packets keep their pace (the peer's
+ * jitter buffer, RTCP and NAT bindings see a live call), RFC 4733 and
+ * inband digits still go, and a recording's left channel is silent. */
+void kefu_rtp_stream_set_mute (struct kefu_rtp_stream *s, bool muted);
+
+/* Records the call from the next frame on into a new stereo WAV at path
+ * (8 kHz, 16-bit; left: what we send, after mute; right: what we play).
+ * It is written as the call goes; stop, kefu_rtp_stream_stop() or freeing
+ * the stream completes it.  FALSE with an error naming the path when it
+ * cannot be created (G_IO_ERROR_BUSY when a recording is already running);
+ * the call goes on either way.  If the disk fails later the recording
+ * ends (logged) and the call goes on. */
+gboolean kefu_rtp_stream_record_start (struct kefu_rtp_stream *s, const char *path,
+                                       GError **error);
+/* No-op when not recording. */
+void kefu_rtp_stream_record_stop (struct kefu_rtp_stream *s);
+
+/* Sends digits ("0-9*#A-D") as DTMF tones (ITU-T Q.23, -10 dBm0 a tone)
+ * in place of our audio, each duration_ms long (0: 100; at least 40, what
+ * Q.24 detectors need, at most 10000) and followed by a gap as long, but
+ * no shorter than 60 ms and no longer than 100 ms.  Muted or not, they go
+ * (held, they are lost: the tones keep time).  EINVAL for a bad digit
+ * (nothing queued then). */
+int  kefu_rtp_stream_send_inband (struct kefu_rtp_stream *s, const char *digits,
+                                  uint32_t duration_ms);
+/* Listens for DTMF tones in what we play (kefu-dtmf-detector.h); each
+ * reaches the dtmf handler once, as mode "inband", when it ends.  Off by
+ * default: a peer sending RFC 4733 events and tones would be heard twice. */
+void kefu_rtp_stream_set_inband_detect (struct kefu_rtp_stream *s, bool on);
 
 G_END_DECLS

@@ -47,6 +47,10 @@
  *   it bumped by one when the body changed and kept when not.  So the o=
  *   line is written here (encode).
  * - It does not treat c=0.0.0.0 as hold.
+ * - It knows nothing of a=crypto (RFC 4568): with SRTP, the lines are
+ *   written and read here (crypto_set, crypto_choose);
+ *   that the m= line is RTP/SAVP, libre checks: an offer or answer with
+ *   another protocol comes out of sdp_decode() with port 0, refused.
  */
 
 G_STATIC_ASSERT ((int) KEFU_SDP_INACTIVE == (int) SDP_INACTIVE);
@@ -85,6 +89,8 @@ struct outcome {
   int                      telev_pt;
   struct sa                raddr;
   enum sdp_dir             rdir;  /* libre's, from our side */
+  bool                     srtp;
+  struct kefu_srtp_crypto  crypto; /* the peer's a=crypto line taken */
 };
 
 struct kefu_sdp_media {
@@ -102,6 +108,10 @@ struct kefu_sdp_media {
   size_t    codecc;
   int       telev_pt_offer;        /* -1: none */
   char      opus_id[4];
+  bool      srtp;
+  /* our key for each suite, the whole call long; offered with tag
+   * suite + 1 */
+  uint8_t   lkey[KEFU_SRTP_N_SUITES][KEFU_SRTP_KEY_LEN];
 
   enum state   state;
   enum sdp_dir wish;               /* the direction we want */
@@ -119,6 +129,8 @@ struct kefu_sdp_media {
   bool         raddr_any;
   enum sdp_dir rdir;               /* libre's: the peer's sendonly is our RECVONLY */
   enum sdp_dir ldir;               /* in our last SDP */
+  bool         srtp_on;
+  struct kefu_srtp_crypto rcrypto; /* the peer's line: tag, suite, its key */
 };
 
 static void
@@ -130,6 +142,8 @@ destructor (void *arg)
   mem_deref (ms->last_body);
   mem_deref (ms->codec_name);
   mem_deref (ms->codec_fmtp);
+  memset (ms->lkey, 0, sizeof ms->lkey);
+  memset (&ms->rcrypto, 0, sizeof ms->rcrypto);
 }
 
 static enum sdp_dir
@@ -203,7 +217,8 @@ session_build (const struct kefu_sdp_media *ms,
   if (err)
     goto out;
 
-  err = sdp_media_add (&m, sess, sdp_media_audio, sa_port (&ms->laddr), sdp_proto_rtpavp);
+  err = sdp_media_add (&m, sess, sdp_media_audio, sa_port (&ms->laddr),
+                       ms->srtp ? sdp_proto_rtpsavp : sdp_proto_rtpavp);
   if (err)
     goto out;
 
@@ -276,6 +291,13 @@ kefu_sdp_media_alloc (struct kefu_sdp_media       **msp,
 
   ms->laddr = *laddr;
   ms->telev_pt_offer = telev_pt;
+  ms->srtp = cfg != NULL && cfg->srtp;
+  for (unsigned i = 0; ms->srtp && i < KEFU_SRTP_N_SUITES; i++)
+    {
+      err = kefu_srtp_key_generate (ms->lkey[i]);
+      if (err)
+        goto out;
+    }
   ms->wish = SDP_SENDRECV;
   ms->telev_pt = -1;
   ms->o_id = rand_u32 () & 0x7fffffff;
@@ -435,10 +457,57 @@ check_text (const struct mbuf *mb)
   return 0;
 }
 
+struct crypto_search {
+  bool                    offer;
+  struct kefu_srtp_crypto found;
+  bool                    have;
+};
+
+static bool
+on_crypto_attr (const char *name,
+                const char *value,
+                void       *arg)
+{
+  struct crypto_search *cs = arg;
+  struct kefu_srtp_crypto c;
+
+  (void) name;
+  if (kefu_srtp_crypto_decode (value, strlen (value), &c) != 0)
+    return false;
+  /* An answer names one of the lines we offered: tag suite + 1. */
+  if (!cs->offer && c.tag != (uint32_t) c.suite + 1)
+    return false;
+
+  cs->found = c;
+  cs->have = true;
+  return true;
+}
+
+/* The peer's a=crypto line to use: in an offer, the first we support (the
+ * offerer lists them most preferred first); in an answer, the one that
+ * accepted a line of ours. */
+static int
+crypto_choose (const struct sdp_media  *m,
+               bool                     offer,
+               struct kefu_srtp_crypto *crypto)
+{
+  struct crypto_search cs = { .offer = offer };
+
+  (void) sdp_media_rattr_apply (m, "crypto", on_crypto_attr, &cs);
+  if (!cs.have)
+    return KEFU_SDP_ENOCODEC;
+
+  *crypto = cs.found;
+  memset (&cs.found, 0, sizeof cs.found);
+  return 0;
+}
+
 /* After sdp_decode(): is there an audio stream we can use, and how. */
 static int
-examine (const struct sdp_media *m,
-         struct outcome         *out)
+examine (const struct kefu_sdp_media *ms,
+         const struct sdp_media      *m,
+         bool                         offer,
+         struct outcome              *out)
 {
   const struct list *rfmtl = sdp_media_format_lst (m, false);
   const struct list *lfmtl = sdp_media_format_lst (m, true);
@@ -470,6 +539,18 @@ examine (const struct sdp_media *m,
     }
   if (out->lfmt == NULL)
     return KEFU_SDP_ENOCODEC;
+
+  if (ms->srtp)
+    {
+      int err = crypto_choose (m, offer, &out->crypto);
+
+      if (err)
+        {
+          g_debug ("no a=crypto line we support");
+          return err;
+        }
+      out->srtp = true;
+    }
 
   telev = sdp_media_rformat (m, TELEV_NAME);
   out->telev_pt = telev != NULL ? telev->pt : -1;
@@ -510,7 +591,8 @@ probe (const struct kefu_sdp_media *ms,
   if (err)
     goto out;
 
-  err = examine (m, &out);
+  err = examine (ms, m, offer, &out);
+  memset (&out.crypto, 0, sizeof out.crypto);
 
 out:
   mem_deref (ours);
@@ -546,6 +628,8 @@ commit (struct kefu_sdp_media *ms,
   ms->raddr = out->raddr;
   ms->raddr_any = sa_is_any (&out->raddr);
   ms->rdir = out->rdir;
+  ms->srtp_on = out->srtp;
+  ms->rcrypto = out->crypto;
   ms->negotiated = true;
 
   return 0;
@@ -587,9 +671,10 @@ read_remote (struct kefu_sdp_media *ms,
   err = sdp_decode (ms->sess, mb, offer);
   mb->pos = pos;
   if (!err)
-    err = examine (ms->m, &out);
+    err = examine (ms, ms->m, offer, &out);
   if (!err)
     err = commit (ms, &out);
+  memset (&out.crypto, 0, sizeof out.crypto);
 
 out:
   if (err)
@@ -670,6 +755,39 @@ out:
   return err;
 }
 
+/* Our a=crypto lines: in an offer, one per suite (tag suite + 1); in an
+ * answer, the one taking the peer's line, with its tag. */
+static int
+crypto_set (struct kefu_sdp_media *ms,
+            bool                   offer)
+{
+  int err = 0;
+
+  if (!ms->srtp)
+    return 0;
+
+  sdp_media_del_lattr (ms->m, "crypto");
+  for (unsigned i = 0; i < KEFU_SRTP_N_SUITES && !err; i++)
+    {
+      struct kefu_srtp_crypto c;
+      char buf[KEFU_SRTP_CRYPTO_MAX];
+
+      if (!offer && (unsigned) ms->rcrypto.suite != i)
+        continue;
+
+      c.tag = offer ? i + 1 : ms->rcrypto.tag;
+      c.suite = (enum kefu_srtp_suite) i;
+      memcpy (c.key, ms->lkey[i], sizeof c.key);
+      err = kefu_srtp_crypto_encode (&c, buf, sizeof buf);
+      if (!err)
+        err = sdp_media_set_lattr (ms->m, false, "crypto", "%s", buf);
+      memset (&c, 0, sizeof c);
+      memset (buf, 0, sizeof buf);
+    }
+
+  return err;
+}
+
 int
 kefu_sdp_media_create_offer (struct kefu_sdp_media *ms,
                              struct mbuf          **mbp)
@@ -682,7 +800,9 @@ kefu_sdp_media_create_offer (struct kefu_sdp_media *ms,
     return EPROTO;
 
   sdp_media_set_ldir (ms->m, ms->wish);
-  err = encode (ms, true, mbp);
+  err = crypto_set (ms, true);
+  if (!err)
+    err = encode (ms, true, mbp);
   if (err)
     return err;
 
@@ -743,7 +863,9 @@ kefu_sdp_media_create_answer (struct kefu_sdp_media *ms,
   /* libre writes ldir & rdir in an answer. */
   dir = answer_dir (ms);
   sdp_media_set_ldir (ms->m, dir);
-  err = encode (ms, false, mbp);
+  err = crypto_set (ms, false);
+  if (!err)
+    err = encode (ms, false, mbp);
   if (err)
     return err;
 
@@ -846,6 +968,22 @@ kefu_sdp_media_remote_hold (const struct kefu_sdp_media *ms)
     return true;
   /* The peer will not receive although we want to send. */
   return !(ms->rdir & SDP_SENDONLY) && (ms->wish & SDP_SENDONLY);
+}
+
+int
+kefu_sdp_media_srtp (const struct kefu_sdp_media *ms,
+                     struct kefu_srtp_keys       *keys)
+{
+  if (ms == NULL || !ms->negotiated || !ms->srtp_on)
+    return ENOENT;
+
+  if (keys != NULL)
+    {
+      keys->suite = ms->rcrypto.suite;
+      memcpy (keys->tx_key, ms->lkey[ms->rcrypto.suite], KEFU_SRTP_KEY_LEN);
+      memcpy (keys->rx_key, ms->rcrypto.key, KEFU_SRTP_KEY_LEN);
+    }
+  return 0;
 }
 
 uint16_t

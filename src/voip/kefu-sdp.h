@@ -3,7 +3,8 @@
  * The SDP offer/answer of one call's audio stream (RFC 3264), for the
  * softphone and the switch: what we offer (PCMU, PCMA, Opus in a configured
  * order, and telephone-event), what the peer answered or offered, and
- * hold/resume by re-INVITE.  Built on libre 1.1.0's sdp_session; libre
+ * hold/resume by re-INVITE, and SRTP keys by SDES (RFC 4568, kefu-srtp.h)
+ * when the configuration asks for them.  Built on libre 1.1.0's sdp_session; libre
  * style: errno returns, a mem_zalloc'd opaque object released with
  * mem_deref().  Call it from the libre thread only (not thread-safe).
  *
@@ -15,8 +16,9 @@
  *
  * Errors from read_offer/read_answer:
  *   KEFU_SDP_ENOCODEC (ENOENT)  no codec in common, or no usable audio
- *                               stream (port 0, not RTP/AVP): answer
- *                               488 Not Acceptable Here.
+ *                               stream (port 0, not RTP/AVP; with SRTP,
+ *                               not RTP/SAVP with an a=crypto line we
+ *                               support): answer 488 Not Acceptable Here.
  *   EBADMSG, EPROTO             malformed SDP: answer 400 (or 488).
  *   ENOTSUP                     a re-offer changed the media line type: 488.
  * kefu_sdp_sip_status() maps these.  A refused SDP leaves the session as
@@ -28,6 +30,8 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "kefu-srtp.h"
 
 struct mbuf;
 struct sa;
@@ -59,6 +63,13 @@ struct kefu_sdp_config {
    * that payload type, -1 neither offers nor accepts it.  Answering an
    * offer, we always take the peer's payload type. */
   int telev_pt;
+  /* SRTP required: offers are RTP/SAVP with an a=crypto line (a fresh
+   * key) for each suite of kefu-srtp.h, an offer or answer without SRTP
+   * is refused (KEFU_SDP_ENOCODEC), and an SRTP offer is answered with
+   * the first of its a=crypto lines we support, same tag and suite, our
+   * own key.  false: plain RTP/AVP only, and an RTP/SAVP offer is
+   * refused.  SDES keys are in the SDP: use it over SIP on TLS only. */
+  bool srtp;
 };
 
 /* The negotiated voice codec.  Strings are borrowed from the media session
@@ -134,6 +145,13 @@ bool              kefu_sdp_media_local_hold (const struct kefu_sdp_media *ms);
 /* The peer holds us: its SDP says sendonly or inactive while we want to
  * send, or its connection address is 0.0.0.0 (RFC 2543 style). */
 bool              kefu_sdp_media_remote_hold (const struct kefu_sdp_media *ms);
+
+/* The SRTP keys of the last negotiation: 0 and @keys filled in (NULL
+ * to ask only whether the stream is SRTP), or ENOENT for plain RTP or
+ * before a negotiation.  Our key stays the same through re-INVITEs; the
+ * peer's may change. */
+int               kefu_sdp_media_srtp       (const struct kefu_sdp_media *ms,
+                                             struct kefu_srtp_keys       *keys);
 
 /* The SIP response for an error from read_offer: 200 for 0, 488 for
  * KEFU_SDP_ENOCODEC and ENOTSUP, 400 for malformed SDP, else 500. */

@@ -7,7 +7,12 @@
 
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #define WAVE_FORMAT_PCM        0x0001
 #define WAVE_FORMAT_EXTENSIBLE 0xFFFE
@@ -77,9 +82,12 @@ extensible_is_pcm (const guint8 *fmt,
          && memcmp (fmt + 26, pcm_guid_tail, sizeof pcm_guid_tail) == 0;
 }
 
+/* max_channels 1: mono only, as prompts are; 2: call recordings too. */
 static gboolean
 check_format (const guint8  *fmt,
               guint32        fmt_size,
+              guint          max_channels,
+              guint         *channels_out,
               guint         *rate_out,
               GError       **error)
 {
@@ -98,32 +106,38 @@ check_format (const guint8  *fmt,
   if (tag != WAVE_FORMAT_PCM && !(tag == WAVE_FORMAT_EXTENSIBLE && extensible_is_pcm (fmt, fmt_size)))
     return set_invalid (error, _("WAV audio is not linear PCM (A-law, µ-law, float and "
                                  "compressed audio are not supported)"));
-  if (channels != 1)
+  if (max_channels == 1 && channels != 1)
     return set_invalid (error, _("WAV audio is not mono"));
-  if (bits != 16 || block_align != 2)
+  if (channels < 1 || channels > max_channels)
+    return set_invalid (error, _("WAV audio is neither mono nor stereo"));
+  if (bits != 16 || block_align != 2 * channels)
     return set_invalid (error, _("WAV audio is not 16-bit"));
   if (rate < KEFU_WAV_MIN_RATE || rate > KEFU_WAV_MAX_RATE)
     return set_invalid (error, _("WAV sample rate is outside 8000–96000 Hz"));
 
+  *channels_out = channels;
   *rate_out = rate;
   return TRUE;
 }
 
-gboolean
-kefu_wav_parse (const guint8  *data,
-                gsize          length,
-                gint16       **samples_out,
-                gsize         *n_samples_out,
-                guint         *rate_out,
-                GError       **error)
+static gboolean
+parse (const guint8  *data,
+       gsize          length,
+       guint          max_channels,
+       gint16       **samples_out,
+       gsize         *n_frames_out,
+       guint         *channels_out,
+       guint         *rate_out,
+       GError       **error)
 {
   gsize pos = RIFF_HEADER_SIZE;
   gsize end;
   guint rate = 0;
+  guint channels = 1;
   gboolean have_fmt = FALSE;
 
   g_return_val_if_fail (data != NULL || length == 0, FALSE);
-  g_return_val_if_fail (samples_out != NULL && n_samples_out != NULL && rate_out != NULL, FALSE);
+  g_return_val_if_fail (samples_out != NULL && n_frames_out != NULL && rate_out != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (length < RIFF_HEADER_SIZE || memcmp (data, "RIFF", 4) != 0 || memcmp (data + 8, "WAVE", 4) != 0)
@@ -144,7 +158,7 @@ kefu_wav_parse (const guint8  *data,
         {
           if (size > available)
             return set_invalid (error, _("WAV format chunk is truncated"));
-          if (!check_format (body, size, &rate, error))
+          if (!check_format (body, size, max_channels, &channels, &rate, error))
             return FALSE;
           have_fmt = TRUE;
         }
@@ -157,7 +171,7 @@ kefu_wav_parse (const guint8  *data,
             return set_invalid (error, _("WAV data chunk comes before the format chunk"));
           if (size > available)
             return set_invalid (error, _("WAV data chunk is truncated"));
-          if (size % 2 != 0)
+          if (size % (2 * channels) != 0)
             return set_invalid (error, _("WAV data chunk ends in the middle of a sample"));
 
           n = size / 2;
@@ -169,7 +183,9 @@ kefu_wav_parse (const guint8  *data,
             }
 
           *samples_out = samples;
-          *n_samples_out = n;
+          *n_frames_out = n / channels;
+          if (channels_out != NULL)
+            *channels_out = channels;
           *rate_out = rate;
           return TRUE;
         }
@@ -186,11 +202,38 @@ kefu_wav_parse (const guint8  *data,
 }
 
 gboolean
-kefu_wav_load (const char  *path,
-               gint16     **samples_out,
-               gsize       *n_samples_out,
-               guint       *rate_out,
-               GError     **error)
+kefu_wav_parse (const guint8  *data,
+                gsize          length,
+                gint16       **samples_out,
+                gsize         *n_samples_out,
+                guint         *rate_out,
+                GError       **error)
+{
+  return parse (data, length, 1, samples_out, n_samples_out, NULL, rate_out, error);
+}
+
+gboolean
+kefu_wav_parse_interleaved (const guint8  *data,
+                            gsize          length,
+                            gint16       **samples_out,
+                            gsize         *n_frames_out,
+                            guint         *channels_out,
+                            guint         *rate_out,
+                            GError       **error)
+{
+  g_return_val_if_fail (channels_out != NULL, FALSE);
+
+  return parse (data, length, 2, samples_out, n_frames_out, channels_out, rate_out, error);
+}
+
+static gboolean
+load (const char  *path,
+      guint        max_channels,
+      gint16     **samples_out,
+      gsize       *n_frames_out,
+      guint       *channels_out,
+      guint       *rate_out,
+      GError     **error)
 {
   g_autofree char *contents = NULL;
   g_autoptr(GError) local_error = NULL;
@@ -201,14 +244,59 @@ kefu_wav_load (const char  *path,
   if (!g_file_get_contents (path, &contents, &length, error))
     return FALSE;
 
-  if (!kefu_wav_parse ((const guint8 *) contents, length, samples_out, n_samples_out, rate_out,
-                       &local_error))
+  if (!parse ((const guint8 *) contents, length, max_channels, samples_out, n_frames_out,
+              channels_out, rate_out, &local_error))
     {
       g_set_error (error, local_error->domain, local_error->code, "%s: %s", path,
                    local_error->message);
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+kefu_wav_load (const char  *path,
+               gint16     **samples_out,
+               gsize       *n_samples_out,
+               guint       *rate_out,
+               GError     **error)
+{
+  return load (path, 1, samples_out, n_samples_out, NULL, rate_out, error);
+}
+
+gboolean
+kefu_wav_load_interleaved (const char  *path,
+                           gint16     **samples_out,
+                           gsize       *n_frames_out,
+                           guint       *channels_out,
+                           guint       *rate_out,
+                           GError     **error)
+{
+  g_return_val_if_fail (channels_out != NULL, FALSE);
+
+  return load (path, 2, samples_out, n_frames_out, channels_out, rate_out, error);
+}
+
+/* The canonical 44-byte header of a PCM WAV holding data_bytes. */
+static void
+write_header (guint8  *image,
+              guint    rate,
+              guint    channels,
+              guint32  data_bytes)
+{
+  memcpy (image, "RIFF", 4);
+  write_le32 (image + 4, (guint32) (CANONICAL_HEADER_SIZE - 8 + data_bytes));
+  memcpy (image + 8, "WAVE", 4);
+  memcpy (image + 12, "fmt ", 4);
+  write_le32 (image + 16, FMT_MIN_SIZE);
+  write_le16 (image + 20, WAVE_FORMAT_PCM);
+  write_le16 (image + 22, (guint16) channels);
+  write_le32 (image + 24, rate);
+  write_le32 (image + 28, rate * 2 * channels);
+  write_le16 (image + 32, (guint16) (2 * channels));
+  write_le16 (image + 34, 16);
+  memcpy (image + 36, "data", 4);
+  write_le32 (image + 40, data_bytes);
 }
 
 gboolean
@@ -233,22 +321,221 @@ kefu_wav_save (const char    *path,
   data_bytes = n_samples * 2;
   image = g_malloc (CANONICAL_HEADER_SIZE + data_bytes);
 
-  memcpy (image, "RIFF", 4);
-  write_le32 (image + 4, (guint32) (CANONICAL_HEADER_SIZE - 8 + data_bytes));
-  memcpy (image + 8, "WAVE", 4);
-  memcpy (image + 12, "fmt ", 4);
-  write_le32 (image + 16, FMT_MIN_SIZE);
-  write_le16 (image + 20, WAVE_FORMAT_PCM);
-  write_le16 (image + 22, 1);
-  write_le32 (image + 24, rate);
-  write_le32 (image + 28, rate * 2);
-  write_le16 (image + 32, 2);
-  write_le16 (image + 34, 16);
-  memcpy (image + 36, "data", 4);
-  write_le32 (image + 40, (guint32) data_bytes);
+  write_header (image, rate, 1, (guint32) data_bytes);
 
   for (gsize i = 0; i < n_samples; i++)
     write_le16 (image + CANONICAL_HEADER_SIZE + 2 * i, (guint16) samples[i]);
 
   return g_file_set_contents (path, (const char *) image, CANONICAL_HEADER_SIZE + data_bytes, error);
+}
+
+/* --- Streaming writer ---------------------------------------------------- */
+
+struct _KefuWavWriter
+{
+  char    *path;
+  int      fd;
+  guint    rate;
+  guint    channels;
+  guint64  frames;
+  guint64  data_bytes;     /* accepted, buffered or on disk */
+  guint64  written_bytes;  /* on disk, after the header */
+  GError  *failure;        /* the first error: the writer is stuck then */
+  gsize    buf_len;
+  guint8   buf[KEFU_WAV_WRITER_BUFFER];
+};
+
+static gboolean
+fail_errno (KefuWavWriter  *self,
+            int             saved_errno,
+            GError        **error)
+{
+  if (self->failure == NULL)
+    self->failure = g_error_new (G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                                 _("Cannot write %s: %s"), self->path,
+                                 g_strerror (saved_errno));
+  if (error != NULL)
+    *error = g_error_copy (self->failure);
+  return FALSE;
+}
+
+static gboolean
+write_all (int           fd,
+           const guint8 *data,
+           gsize         len,
+           off_t         offset,
+           gboolean      positioned,
+           int          *saved_errno)
+{
+  while (len > 0)
+    {
+      ssize_t n = positioned ? pwrite (fd, data, len, offset) : write (fd, data, len);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          *saved_errno = n < 0 ? errno : ENOSPC;
+          return FALSE;
+        }
+      data += n;
+      len -= (gsize) n;
+      offset += n;
+    }
+  return TRUE;
+}
+
+KefuWavWriter *
+kefu_wav_writer_new (const char  *path,
+                     guint        rate,
+                     guint        channels,
+                     GError     **error)
+{
+  KefuWavWriter *self;
+  guint8 header[CANONICAL_HEADER_SIZE];
+  int saved_errno = 0;
+  int fd;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (channels == 1 || channels == 2, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (rate < KEFU_WAV_MIN_RATE || rate > KEFU_WAV_MAX_RATE)
+    {
+      set_invalid (error, _("WAV sample rate is outside 8000–96000 Hz"));
+      return NULL;
+    }
+
+  fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    {
+      saved_errno = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   _("Cannot create %s: %s"), path, g_strerror (saved_errno));
+      return NULL;
+    }
+
+  /* an empty but valid WAV until the first flush */
+  write_header (header, rate, channels, 0);
+  if (!write_all (fd, header, sizeof header, 0, FALSE, &saved_errno))
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   _("Cannot write %s: %s"), path, g_strerror (saved_errno));
+      (void) close (fd);
+      return NULL;
+    }
+
+  self = g_new0 (KefuWavWriter, 1);
+  self->path = g_strdup (path);
+  self->fd = fd;
+  self->rate = rate;
+  self->channels = channels;
+  return self;
+}
+
+gboolean
+kefu_wav_writer_flush (KefuWavWriter  *self,
+                       GError        **error)
+{
+  guint8 header[CANONICAL_HEADER_SIZE];
+  int saved_errno = 0;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  if (self->failure != NULL)
+    return fail_errno (self, 0, error);
+
+  if (self->buf_len > 0)
+    {
+      if (!write_all (self->fd, self->buf, self->buf_len, 0, FALSE, &saved_errno))
+        return fail_errno (self, saved_errno, error);
+      self->written_bytes += self->buf_len;
+      self->buf_len = 0;
+    }
+
+  /* Sizes of what is on disk: a crash after this leaves a valid file. */
+  write_header (header, self->rate, self->channels, (guint32) self->written_bytes);
+  if (!write_all (self->fd, header, sizeof header, 0, TRUE, &saved_errno))
+    return fail_errno (self, saved_errno, error);
+  return TRUE;
+}
+
+gboolean
+kefu_wav_writer_write (KefuWavWriter  *self,
+                       const gint16   *samples,
+                       gsize           n_frames,
+                       GError        **error)
+{
+  gsize n;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (samples != NULL || n_frames == 0, FALSE);
+
+  if (self->failure != NULL)
+    return fail_errno (self, 0, error);
+
+  n = n_frames * self->channels;
+  if (n_frames > MAX_DATA_BYTES / 2 / self->channels
+      || self->data_bytes + 2 * n > MAX_DATA_BYTES)
+    {
+      set_invalid (&self->failure, _("Audio is too long for a WAV file"));
+      return fail_errno (self, 0, error);
+    }
+
+  for (gsize i = 0; i < n; i++)
+    {
+      if (self->buf_len == sizeof self->buf && !kefu_wav_writer_flush (self, error))
+        return FALSE;
+      write_le16 (self->buf + self->buf_len, (guint16) samples[i]);
+      self->buf_len += 2;
+    }
+  self->data_bytes += 2 * n;
+  self->frames += n_frames;
+
+  if (self->buf_len == sizeof self->buf)
+    return kefu_wav_writer_flush (self, error);
+  return TRUE;
+}
+
+guint64
+kefu_wav_writer_get_frames (const KefuWavWriter *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->frames;
+}
+
+const char *
+kefu_wav_writer_get_path (const KefuWavWriter *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->path;
+}
+
+gboolean
+kefu_wav_writer_close (KefuWavWriter  *self,
+                       GError        **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  ok = kefu_wav_writer_flush (self, error);
+  if (close (self->fd) != 0 && ok)
+    ok = fail_errno (self, errno, error);
+
+  g_clear_error (&self->failure);
+  g_free (self->path);
+  g_free (self);
+  return ok;
+}
+
+void
+kefu_wav_writer_free (KefuWavWriter *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self == NULL)
+    return;
+  if (!kefu_wav_writer_close (self, &error))
+    g_message ("%s", error->message);
 }

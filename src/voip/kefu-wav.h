@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Minimal RIFF/WAVE reader and writer for 16-bit linear PCM mono: what the
+ * Minimal RIFF/WAVE reader and writer for 16-bit linear PCM: what the
  * switch's prompts, the softphone's recordings and the DTMF tests exchange.
- * Anything else (stereo, 8-bit, A-law/µ-law, float) is refused with a
- * G_IO_ERROR_INVALID_DATA error naming the reason; convert such files with
- * sox first.  Pure functions on caller-owned memory, safe from any thread.
+ * Prompts and the like are mono; call recordings are stereo (one party per
+ * channel), which only the _interleaved readers and the streaming writer
+ * take.  Anything else (more channels, 8-bit, A-law/µ-law, float) is
+ * refused with a G_IO_ERROR_INVALID_DATA error naming the reason; convert
+ * such files with sox first.  The functions work on caller-owned memory
+ * and are safe from any thread; one KefuWavWriter is used by one thread.
  */
 #pragma once
 
@@ -40,5 +43,60 @@ gboolean kefu_wav_save  (const char    *path,
                          gsize          n_samples,
                          guint          rate,
                          GError       **error);
+
+/* As kefu_wav_parse() and kefu_wav_load(), for mono or stereo: the
+ * samples are interleaved (left, right, left ...), *n_frames_out counts
+ * sample frames (one sample per channel) and *channels_out is 1 or 2. */
+gboolean kefu_wav_parse_interleaved (const guint8  *data,
+                                     gsize          length,
+                                     gint16       **samples_out,
+                                     gsize         *n_frames_out,
+                                     guint         *channels_out,
+                                     guint         *rate_out,
+                                     GError       **error);
+gboolean kefu_wav_load_interleaved  (const char    *path,
+                                     gint16       **samples_out,
+                                     gsize         *n_frames_out,
+                                     guint         *channels_out,
+                                     guint         *rate_out,
+                                     GError       **error);
+
+/*
+ * A WAV written as the audio comes, for recordings too long to hold in
+ * memory.  The samples are buffered and go to disk every
+ * KEFU_WAV_WRITER_BUFFER bytes (about a second of 8 kHz stereo); each time,
+ * the header's sizes are brought up to date, so that after a crash the
+ * file is a valid WAV missing at most its last buffer.  The file is
+ * created (or truncated) at once, so a bad path fails there.  After a
+ * failed write the writer stays failed: further writes return FALSE.
+ */
+#define KEFU_WAV_WRITER_BUFFER 32000
+
+typedef struct _KefuWavWriter KefuWavWriter;
+
+/* channels: 1 or 2. */
+KefuWavWriter *kefu_wav_writer_new    (const char     *path,
+                                       guint           rate,
+                                       guint           channels,
+                                       GError        **error) G_GNUC_WARN_UNUSED_RESULT;
+/* n_frames sample frames, interleaved when stereo. */
+gboolean       kefu_wav_writer_write  (KefuWavWriter  *self,
+                                       const gint16   *samples,
+                                       gsize           n_frames,
+                                       GError        **error);
+/* Writes out what is buffered and fixes the header now. */
+gboolean       kefu_wav_writer_flush  (KefuWavWriter  *self,
+                                       GError        **error);
+/* Flushes, closes and frees; FALSE if anything failed on the way (the
+ * writer is freed all the same). */
+gboolean       kefu_wav_writer_close  (KefuWavWriter  *self,
+                                       GError        **error);
+/* Sample frames accepted so far. */
+guint64        kefu_wav_writer_get_frames (const KefuWavWriter *self);
+const char    *kefu_wav_writer_get_path   (const KefuWavWriter *self);
+/* Closes, a failure only logged: for cleanup paths. */
+void           kefu_wav_writer_free   (KefuWavWriter  *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KefuWavWriter, kefu_wav_writer_free)
 
 G_END_DECLS

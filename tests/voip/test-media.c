@@ -1,20 +1,25 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * Media path: G.711 against the values the standard fixes, and the jitter
+ * Media path: G.711 against the values the standard fixes, the jitter
  * buffer against synthetic RTP streams whose arrival times the test drives
  * (no sleeping): what comes out, in which order, and what the statistics
- * say about it.
+ * say about it; and the recordings' files, written as a call goes.
  */
 #include "config.h"
 
+#include "kefu-call-recorder.h"
 #include "kefu-g711.h"
 #include "kefu-jitter-buffer.h"
+#include "kefu-wav.h"
 
+#include <gio/gio.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* --- G.711 ------------------------------------------------------------- */
 
@@ -750,6 +755,204 @@ test_jb_mos_under_loss (void)
   sim_clear (&sim);
 }
 
+/* --- WAV writer and call recorder ----------------------------------------- */
+
+static char *
+tmp_path (const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("kefu-media-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return g_build_filename (dir, name, NULL);
+}
+
+static void
+remove_tmp (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  (void) g_unlink (path);
+  (void) g_rmdir (dir);
+}
+
+/* Stereo written in uneven pieces across several buffer flushes: while it
+ * is being written the file on disk is a valid WAV of what was flushed,
+ * and once closed it holds every sample, in place. */
+static void
+test_wav_writer_stereo (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = tmp_path ("stereo.wav");
+  const gsize n_frames = 3 * KEFU_WAV_WRITER_BUFFER / 4 + 1234;   /* past three flushes */
+  g_autofree gint16 *in = g_new (gint16, 2 * n_frames);
+  g_autofree gint16 *out = NULL;
+  gsize done = 0, n = 0;
+  guint channels = 0, rate = 0;
+  KefuWavWriter *w;
+
+  for (gsize i = 0; i < 2 * n_frames; i++)
+    in[i] = (gint16) (i % 2 ? -(gint16) (i % 30000) : (gint16) (i * 7 % 65536 - 32768));
+
+  w = kefu_wav_writer_new (path, 8000, 2, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (kefu_wav_writer_get_path (w), ==, path);
+
+  /* right after creation: a valid, empty WAV */
+  g_assert_true (kefu_wav_load_interleaved (path, &out, &n, &channels, &rate, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 0);
+  g_assert_cmpuint (channels, ==, 2);
+  g_assert_cmpuint (rate, ==, 8000);
+
+  while (done < n_frames)
+    {
+      gsize piece = MIN (n_frames - done, 1 + done % 977);
+
+      g_assert_true (kefu_wav_writer_write (w, in + 2 * done, piece, &error));
+      done += piece;
+    }
+  g_assert_cmpuint (kefu_wav_writer_get_frames (w), ==, n_frames);
+
+  /* before close, what was flushed (whole buffers) is there */
+  g_assert_true (kefu_wav_load_interleaved (path, &out, &n, &channels, &rate, &error));
+  g_assert_cmpuint (n, ==, 3 * KEFU_WAV_WRITER_BUFFER / 4);
+  g_assert_cmpmem (out, n * 4, in, n * 4);
+  g_clear_pointer (&out, g_free);
+
+  g_assert_true (kefu_wav_writer_close (w, &error));
+  g_assert_no_error (error);
+  g_assert_true (kefu_wav_load_interleaved (path, &out, &n, &channels, &rate, &error));
+  g_assert_cmpuint (n, ==, n_frames);
+  g_assert_cmpuint (channels, ==, 2);
+  g_assert_cmpmem (out, n * 4, in, n_frames * 4);
+  g_clear_pointer (&out, g_free);
+
+  /* the mono readers refuse it, as before */
+  g_assert_false (kefu_wav_load (path, &out, &n, &rate, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "not mono"));
+  g_clear_error (&error);
+
+  remove_tmp (path);
+}
+
+/* Mono through the writer reads back with either reader. */
+static void
+test_wav_writer_mono (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = tmp_path ("mono.wav");
+  gint16 in[500];
+  g_autofree gint16 *out = NULL;
+  gsize n = 0;
+  guint channels = 0, rate = 0;
+  g_autoptr (KefuWavWriter) w = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (in); i++)
+    in[i] = (gint16) (i * 131);
+  w = kefu_wav_writer_new (path, 16000, 1, &error);
+  g_assert_no_error (error);
+  g_assert_true (kefu_wav_writer_write (w, in, G_N_ELEMENTS (in), &error));
+  g_assert_true (kefu_wav_writer_flush (w, &error));
+  g_assert_true (kefu_wav_writer_close (g_steal_pointer (&w), &error));
+
+  g_assert_true (kefu_wav_load (path, &out, &n, &rate, &error));
+  g_assert_cmpuint (n, ==, G_N_ELEMENTS (in));
+  g_assert_cmpuint (rate, ==, 16000);
+  g_assert_cmpmem (out, n * 2, in, sizeof in);
+  g_clear_pointer (&out, g_free);
+  g_assert_true (kefu_wav_load_interleaved (path, &out, &n, &channels, &rate, &error));
+  g_assert_cmpuint (channels, ==, 1);
+  g_assert_cmpuint (n, ==, G_N_ELEMENTS (in));
+
+  remove_tmp (path);
+}
+
+/* A bad path and a full disk are errors that name the file; after a
+ * failed write the writer stays failed. */
+static void
+test_wav_writer_errors (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = tmp_path ("x.wav");
+  g_autofree char *bad = g_build_filename (path, "no-such-dir", "call.wav", NULL);
+
+  g_assert_null (kefu_wav_writer_new (bad, 8000, 2, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, bad));
+  g_clear_error (&error);
+
+  g_assert_null (kefu_wav_writer_new (path, 4000, 2, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  /* /dev/full takes the open and fails every write */
+  if (g_file_test ("/dev/full", G_FILE_TEST_EXISTS))
+    {
+      g_assert_null (kefu_wav_writer_new ("/dev/full", 8000, 2, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
+      g_assert_nonnull (strstr (error->message, "/dev/full"));
+      g_clear_error (&error);
+    }
+
+  remove_tmp (path);
+}
+
+/* Our side on the left, theirs on the right; a missing side is silence. */
+static void
+test_call_recorder (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = tmp_path ("call.wav");
+  g_autofree char *bad = g_build_filename (path, "no-such-dir", "call.wav", NULL);
+  gint16 ours[400], theirs[400];
+  g_autofree gint16 *out = NULL;
+  gsize n = 0;
+  guint channels = 0, rate = 0;
+  KefuCallRecorder *rec;
+
+  for (guint i = 0; i < 400; i++)
+    {
+      ours[i] = (gint16) (1000 + i);
+      theirs[i] = (gint16) (-1000 - (gint) i);
+    }
+
+  g_assert_null (kefu_call_recorder_new (bad, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  rec = kefu_call_recorder_new (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (kefu_call_recorder_get_path (rec), ==, path);
+  g_assert_true (kefu_call_recorder_write (rec, ours, theirs, 400, &error));
+  g_assert_true (kefu_call_recorder_write (rec, NULL, theirs, 160, &error));
+  g_assert_true (kefu_call_recorder_write (rec, ours, NULL, 160, &error));
+  g_assert_cmpuint (kefu_call_recorder_get_duration_ms (rec), ==, 90);
+  g_assert_true (kefu_call_recorder_finish (rec, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (kefu_wav_load_interleaved (path, &out, &n, &channels, &rate, &error));
+  g_assert_cmpuint (n, ==, 720);
+  g_assert_cmpuint (channels, ==, 2);
+  g_assert_cmpuint (rate, ==, 8000);
+  for (guint i = 0; i < 400; i++)
+    {
+      g_assert_cmpint (out[2 * i], ==, ours[i]);
+      g_assert_cmpint (out[2 * i + 1], ==, theirs[i]);
+    }
+  for (guint i = 0; i < 160; i++)
+    {
+      g_assert_cmpint (out[2 * (400 + i)], ==, 0);
+      g_assert_cmpint (out[2 * (400 + i) + 1], ==, theirs[i]);
+      g_assert_cmpint (out[2 * (560 + i)], ==, ours[i]);
+      g_assert_cmpint (out[2 * (560 + i) + 1], ==, 0);
+    }
+
+  remove_tmp (path);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -769,6 +972,10 @@ main (int argc, char **argv)
   g_test_add_func ("/media/jitter-buffer/talkspurts", test_jb_talkspurts);
   g_test_add_func ("/media/mos/model", test_mos);
   g_test_add_func ("/media/mos/stream", test_jb_mos_under_loss);
+  g_test_add_func ("/media/wav/writer-stereo", test_wav_writer_stereo);
+  g_test_add_func ("/media/wav/writer-mono", test_wav_writer_mono);
+  g_test_add_func ("/media/wav/writer-errors", test_wav_writer_errors);
+  g_test_add_func ("/media/call-recorder", test_call_recorder);
 
   return g_test_run ();
 }
