@@ -24,12 +24,18 @@ enum cmd_op {
 	OP_DTMF,
 	OP_AUDIO,
 	OP_TRANSFER,
+	OP_ATTENDED,
+	OP_REFER_ACCEPT,
+	OP_REFER_DECLINE,
+	OP_CONFERENCE,
+	OP_MUTE,
 };
 
 struct cmd {
 	enum cmd_op op;
 	struct kefu_calls *calls;
 	guint call_id;
+	guint other_id;                  /* the second call, or the new one */
 	uint16_t scode;
 	bool hold;
 	char *account_id;
@@ -105,6 +111,47 @@ run_cmd(void *arg)
 				call_post_transfer_failed(call, 0,
 						     g_strerror(err));
 		}
+		break;
+	case OP_ATTENDED:
+		err = kefu_calls_transfer_attended(cmd->calls, cmd->call_id,
+						   cmd->other_id);
+		if (err && err != ENOENT) {
+			struct call *call = call_find(cmd->calls,
+						      cmd->call_id);
+
+			if (call)
+				call_post_transfer_failed(call, 0,
+							  g_strerror(err));
+		}
+		break;
+	case OP_REFER_ACCEPT:
+		err = kefu_calls_refer_accept(cmd->calls, cmd->call_id,
+					      cmd->other_id);
+		if (err) {
+			/* the UI has the new id already: it learns the end */
+			struct call tmp = {
+				.calls = cmd->calls,
+				.id = cmd->other_id,
+				.dir = KEFU_CALL_OUTGOING,
+			};
+			struct posted_event *pe;
+
+			pe = call_event_new(&tmp, KEFU_CALL_EVENT_CLOSED);
+			pe->ev.reason = g_strdup(err == EPROTO
+				? "no transfer request to accept"
+				: g_strerror(err));
+			call_post(&tmp, pe);
+		}
+		break;
+	case OP_REFER_DECLINE:
+		err = kefu_calls_refer_decline(cmd->calls, cmd->call_id);
+		break;
+	case OP_MUTE:
+		err = kefu_calls_mute(cmd->calls, cmd->call_id, cmd->hold);
+		break;
+	case OP_CONFERENCE:
+		err = kefu_calls_conference(cmd->calls, cmd->call_id,
+					    cmd->other_id);
 		break;
 	}
 
@@ -235,6 +282,95 @@ kefu_call_transfer(struct kefu_phone_loop *loop, struct kefu_calls *calls,
 	cmd = cmd_new(OP_TRANSFER, calls, call_id);
 	cmd->to_uri = g_strdup(target_uri);
 	return queue_cmd(loop, cmd);
+}
+
+/** Attended transfer of @call_id to the far end of @target_id (GLib side). */
+int
+kefu_call_transfer_attended(struct kefu_phone_loop *loop,
+			    struct kefu_calls *calls, guint call_id,
+			    guint target_id)
+{
+	struct cmd *cmd = cmd_new(OP_ATTENDED, calls, call_id);
+
+	cmd->other_id = target_id;
+	return queue_cmd(loop, cmd);
+}
+
+/** Accept the far end's REFER on @call_id (GLib side).
+ *
+ * @return the id of the call placed for it, 0 if not queued */
+guint
+kefu_call_refer_accept(struct kefu_phone_loop *loop, struct kefu_calls *calls,
+		       guint call_id)
+{
+	struct cmd *cmd = cmd_new(OP_REFER_ACCEPT, calls, call_id);
+	guint id = kefu_calls_next_id();
+
+	cmd->other_id = id;
+	return queue_cmd(loop, cmd) ? 0 : id;
+}
+
+int
+kefu_call_refer_decline(struct kefu_phone_loop *loop,
+			struct kefu_calls *calls, guint call_id)
+{
+	return queue_cmd(loop, cmd_new(OP_REFER_DECLINE, calls, call_id));
+}
+
+/** Put @call_id and @other_id in the local conference (GLib side). */
+int
+kefu_call_conference(struct kefu_phone_loop *loop, struct kefu_calls *calls,
+		     guint call_id, guint other_id)
+{
+	struct cmd *cmd = cmd_new(OP_CONFERENCE, calls, call_id);
+
+	cmd->other_id = other_id;
+	return queue_cmd(loop, cmd);
+}
+
+/** Mute or unmute a call (GLib side). */
+int
+kefu_call_mute(struct kefu_phone_loop *loop, struct kefu_calls *calls,
+	       guint call_id, gboolean muted)
+{
+	struct cmd *cmd = cmd_new(OP_MUTE, calls, call_id);
+
+	cmd->hold = muted;  /* the command's one flag */
+	return queue_cmd(loop, cmd);
+}
+
+struct record_query {
+	struct kefu_calls *calls;
+	guint call_id;
+	const char *path;
+	GError **error;
+};
+
+static int
+run_record_query(void *arg)
+{
+	struct record_query *q = arg;
+
+	return kefu_calls_record(q->calls, q->call_id, q->path, q->error);
+}
+
+/** Start or stop recording a call, waiting for the phone thread so that
+ * a bad path is reported at once (GLib side). */
+int
+kefu_call_record(struct kefu_phone_loop *loop, struct kefu_calls *calls,
+		 guint call_id, const char *path, GError **error)
+{
+	struct record_query q = {
+		.calls = calls,
+		.call_id = call_id,
+		.path = path,
+		.error = error,
+	};
+
+	if (!loop || !calls)
+		return EINVAL;
+
+	return kefu_phone_loop_call_sync(loop, run_record_query, &q);
 }
 
 struct stats_query {

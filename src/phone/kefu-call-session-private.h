@@ -22,10 +22,13 @@
 #endif
 #include <re.h>
 
+#include "kefu-conference.h"
 #include "kefu-rtp-stream.h"
 #include "kefu-sdp.h"
 
-#define ALLOW "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO\r\n"
+/* REFER and NOTIFY: transfers both ways; Replaces: attended transfer */
+#define ALLOW "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY\r\n" \
+	"Supported: replaces\r\n"
 
 enum {
 	MAX_AUTH_TRIES = 2,
@@ -33,9 +36,10 @@ enum {
 };
 
 enum dtmf_mode {
-	DTMF_AUTO,
+	DTMF_AUTO,      /* RFC 4733 where negotiated, else inband */
 	DTMF_RFC4733,
 	DTMF_INFO,
+	DTMF_INBAND,
 };
 
 struct kefu_calls {
@@ -53,6 +57,8 @@ struct kefu_calls {
 	char *audio;                     /* back-end spec, NULL: null */
 	bool audio_loop;
 	enum dtmf_mode dtmf_mode;
+	bool srtp;                       /* the listen identity's calls */
+	struct kefu_conference *conference;  /* the local mix, or NULL */
 	kefu_call_event_h *eventh;       /* runs on the UI context */
 	void *arg;
 };
@@ -91,6 +97,19 @@ struct call {
 	char *xfer_fail_reason;
 	struct tmr tmr_xfer;             /* acts on its end, outside libre */
 	struct sipnot *refer_not;        /* the far end's REFER to us */
+	char *refer_to;                  /* its Refer-To, until decided */
+	char *referred_by;
+	bool refer_accepted;             /* we placed the call it asked for */
+	guint referred_call;             /* placed on that call's REFER: its
+					    progress goes there as NOTIFY */
+	/* the dialog, for a Replaces that names it (attended transfer) */
+	char *callid;
+	char *ltag;
+	char *rtag;
+	char *remote_contact;
+	bool in_conference;
+	guint xfer_after_hold;           /* attended transfer to this call,
+					    once our hold is acknowledged */
 };
 
 struct posted_event {
@@ -121,3 +140,11 @@ int  call_on_auth(char **username, char **password, const char *realm,
 void call_post_transfer_failed(struct call *call, uint16_t scode,
 			       const char *reason);
 void call_on_refer(struct sip *sip, const struct sip_msg *msg, void *arg);
+void call_remember_dialog(struct call *call, const struct sip_msg *msg);
+void call_remember_contact(struct call *call, const struct sip_msg *msg);
+struct call *call_find_replaced(const struct kefu_calls *calls,
+				const struct pl *replaces);
+void call_refer_progress(struct call *call, uint16_t scode,
+			 const char *reason);
+void call_conference_leave(struct call *call);
+void call_hold_answered(struct call *call);

@@ -49,6 +49,7 @@ kefu_call_event_type_name(enum kefu_call_event_type type)
 	case KEFU_CALL_EVENT_TRANSFER_PROGRESS: return "transfer progress";
 	case KEFU_CALL_EVENT_TRANSFER_FAILED:   return "transfer failed";
 	case KEFU_CALL_EVENT_REFER:          return "refer";
+	case KEFU_CALL_EVENT_CONFERENCE:     return "conference";
 	}
 
 	return "?";
@@ -154,6 +155,7 @@ call_event_add_media(struct posted_event *pe, const struct call *call)
 
 	pe->ev.local_hold = kefu_sdp_media_local_hold(call->sdp);
 	pe->ev.remote_hold = kefu_sdp_media_remote_hold(call->sdp);
+	pe->ev.srtp = 0 == kefu_sdp_media_srtp(call->sdp, NULL);
 }
 
 void
@@ -179,7 +181,10 @@ call_post_media_event(struct call *call, enum kefu_call_event_type type)
 char *
 call_pl_strdup(const struct pl *pl)
 {
-	return pl && pl->p ? g_strndup(pl->p, pl->l) : g_strdup("");
+	/* what a peer wrote, for GLib and the UI: valid UTF-8 (a Latin-1
+	 * display name, a NUL byte become U+FFFD) */
+	return pl && pl->p ? g_utf8_make_valid(pl->p, (gssize)pl->l)
+		: g_strdup("");
 }
 
 /* --- call objects -------------------------------------------------------- */
@@ -196,6 +201,12 @@ call_destructor(void *arg)
 	 * NOTIFY in the dialog the session keeps */
 	mem_deref(call->xfer_sub);
 	mem_deref(call->refer_not);
+	mem_deref(call->refer_to);
+	mem_deref(call->referred_by);
+	mem_deref(call->callid);
+	mem_deref(call->ltag);
+	mem_deref(call->rtag);
+	mem_deref(call->remote_contact);
 	mem_deref(call->xfer_fail_reason);
 	mem_deref(call->cuser);
 	/* libre sends the CANCEL or BYE a live session still needs */
@@ -244,6 +255,7 @@ call_media_stop(struct call *call, struct posted_event *pe)
 	}
 	kefu_rtp_stream_stop(call->stream);
 	call->media = false;
+	call_conference_leave(call);
 }
 
 /* The call is over: one CLOSED event, and the memory goes on the next
@@ -257,6 +269,12 @@ call_close(struct call *call, uint16_t scode, const char *reason)
 		return;
 
 	call->closed = true;
+	if (call->referred_call)
+		call_refer_progress(call, scode >= 300 ? scode : 487,
+				    reason ? reason : "Request Terminated");
+	/* the far end hangs up once the call it asked us to make is up */
+	if (call->refer_accepted && g_strcmp0(reason, "remote hangup") == 0)
+		reason = "transferred";
 	pe = call_event_new(call, KEFU_CALL_EVENT_CLOSED);
 	pe->ev.scode = scode;
 	pe->ev.reason = g_strdup(reason ? reason : "");
@@ -267,7 +285,7 @@ call_close(struct call *call, uint16_t scode, const char *reason)
 }
 
 static void
-on_stream_dtmf(char digit, void *arg)
+on_stream_dtmf(char digit, const char *mode, void *arg)
 {
 	struct call *call = arg;
 	struct posted_event *pe;
@@ -277,16 +295,44 @@ on_stream_dtmf(char digit, void *arg)
 
 	pe = call_event_new(call, KEFU_CALL_EVENT_DTMF);
 	pe->ev.dtmf_digit = digit;
-	pe->ev.dtmf_mode = "rfc4733";
+	pe->ev.dtmf_mode = mode;   /* static: "rfc4733" or "inband" */
 	call_post(call, pe);
+}
+
+static enum dtmf_mode
+dtmf_mode_parse(const char *s, enum dtmf_mode dflt)
+{
+	if (!s)
+		return dflt;
+	if (0 == g_ascii_strcasecmp(s, "auto"))
+		return DTMF_AUTO;
+	if (0 == g_ascii_strcasecmp(s, "rfc4733"))
+		return DTMF_RFC4733;
+	if (0 == g_ascii_strcasecmp(s, "info"))
+		return DTMF_INFO;
+	if (0 == g_ascii_strcasecmp(s, "inband"))
+		return DTMF_INBAND;
+	return dflt;
+}
+
+/* The call's account chooses its DTMF mode; else the phone's. */
+static enum dtmf_mode
+call_dtmf_mode(const struct call *call)
+{
+	const char *mode = call->account_id
+		? kefu_ua_account_dtmf_mode(call->calls->ua, call->account_id)
+		: NULL;
+
+	return dtmf_mode_parse(mode, call->calls->dtmf_mode);
 }
 
 /* Start the media, or bring it in line with the latest negotiation. */
 static void
 call_media_update(struct call *call)
 {
-	struct kefu_rtp_stream_params p;
+	struct kefu_rtp_stream_params p = { 0 };
 	struct kefu_sdp_codec codec;
+	struct kefu_srtp_keys keys;
 	enum kefu_sdp_dir dir;
 	int err;
 
@@ -309,6 +355,17 @@ call_media_update(struct call *call)
 		call->audio_open = true;
 	}
 
+	/* the stream drops everything until it has the keys (call_alloc) */
+	if (0 == kefu_sdp_media_srtp(call->sdp, &keys)) {
+		err = kefu_rtp_stream_set_srtp(call->stream, &keys);
+		memset(&keys, 0, sizeof(keys));
+		if (err) {
+			g_warning("call %u: SRTP: %s", call->id,
+				  g_strerror(err));
+			return;
+		}
+	}
+
 	dir = kefu_sdp_media_dir(call->sdp);
 	p.codec = codec.name;
 	p.pt = codec.pt;
@@ -324,6 +381,24 @@ call_media_update(struct call *call)
 	if (err && err != ENOTSUP)
 		g_warning("call %u: media: %s", call->id, g_strerror(err));
 	call->media = true;
+
+	/* listening for tones too when events can come would hear a peer
+	 * that sends both twice */
+	{
+		enum dtmf_mode mode = call_dtmf_mode(call);
+
+		kefu_rtp_stream_set_inband_detect(call->stream,
+			mode == DTMF_INBAND ||
+			(mode == DTMF_AUTO && p.telev_pt < 0));
+	}
+}
+
+/* An account's calls follow the account, the listen identity's --srtp. */
+static bool
+call_srtp_wanted(const struct kefu_calls *calls, const char *account_id)
+{
+	return account_id ? kefu_ua_account_srtp(calls->ua, account_id)
+		: calls->srtp;
 }
 
 static int
@@ -334,6 +409,7 @@ call_alloc(struct call **callp, struct kefu_calls *calls, guint id,
 	struct kefu_sdp_config sc = {
 		.codecs = calls->codecs,
 		.telev_pt = calls->telev_pt,
+		.srtp = call_srtp_wanted(calls, account_id),
 	};
 	struct call *call;
 	struct sa la;
@@ -364,6 +440,11 @@ call_alloc(struct call **callp, struct kefu_calls *calls, guint id,
 		goto out;
 	call->rtp_port = kefu_rtp_stream_local_port(call->stream);
 	sa_set_port(&la, call->rtp_port);
+	if (sc.srtp) {
+		err = kefu_rtp_stream_set_srtp(call->stream, NULL);
+		if (err)
+			goto out;
+	}
 
 	err = kefu_sdp_media_alloc(&call->sdp, &la, &sc);
 	if (err)
@@ -414,7 +495,9 @@ on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 	if (err) {
 		g_message("call %u: refused re-offer: %s", call->id,
 			  g_strerror(err));
-		return err;
+		/* libre's 488 says strerror() of this: not "No such file
+		 * or directory" for no codec in common */
+		return err == KEFU_SDP_ENOCODEC ? EMEDIUMTYPE : err;
 	}
 
 	err = kefu_sdp_media_create_answer(call->sdp, descp);
@@ -454,7 +537,8 @@ on_answer(const struct sip_msg *msg, void *arg)
 	if (err) {
 		g_message("call %u: unusable SDP answer: %s", call->id,
 			  g_strerror(err));
-		return err;
+		/* libre ends the call with this: see on_close */
+		return err == KEFU_SDP_ENOCODEC ? EMEDIUMTYPE : err;
 	}
 
 	if (call->established)
@@ -465,6 +549,7 @@ on_answer(const struct sip_msg *msg, void *arg)
 		call_post_media_event(call, kefu_sdp_media_local_hold(call->sdp)
 				 ? KEFU_CALL_EVENT_HELD
 				 : KEFU_CALL_EVENT_RESUMED);
+		call_hold_answered(call);
 	}
 
 	return 0;
@@ -487,6 +572,9 @@ on_progress(const struct sip_msg *msg, void *arg)
 		}
 	}
 
+	if (msg->scode > 100)
+		call_refer_progress(call, msg->scode, "Ringing");
+
 	pe = call_event_new(call, KEFU_CALL_EVENT_PROGRESS);
 	pe->ev.scode = msg->scode;
 	pe->ev.reason = call_pl_strdup(&msg->reason);
@@ -499,8 +587,11 @@ on_established(const struct sip_msg *msg, void *arg)
 {
 	struct call *call = arg;
 
-	(void)msg;
 	call->established = true;
+	call_remember_dialog(call, msg);
+	if (call->dir == KEFU_CALL_OUTGOING)
+		call_remember_contact(call, msg);
+	call_refer_progress(call, 200, "OK");
 	call->remote_hold = kefu_sdp_media_remote_hold(call->sdp);
 	call_media_update(call);
 	call_post_media_event(call, KEFU_CALL_EVENT_ESTABLISHED);
@@ -525,6 +616,10 @@ on_close(int err, const struct sip_msg *msg, void *arg)
 		/* libre says so both for a BYE and for a CANCEL */
 		reason = g_strdup(call->established || call->answered
 				  ? "remote hangup" : "cancelled");
+	}
+	else if (err == EMEDIUMTYPE) {
+		/* on_offer or on_answer refused the peer's SDP */
+		reason = g_strdup("no codec in common");
 	}
 	else if (err) {
 		reason = g_strdup(g_strerror(err));
@@ -654,6 +749,7 @@ status_reason(uint16_t scode)
 
 	case 400: return "Bad Request";
 	case 404: return "Not Found";
+	case 481: return "Call/Transaction Does Not Exist";
 	case 486: return "Busy Here";
 	case 488: return "Not Acceptable Here";
 	case 503: return "Service Unavailable";
@@ -661,6 +757,8 @@ status_reason(uint16_t scode)
 	default:  return scode < 500 ? "Client Error" : "Server Error";
 	}
 }
+
+static void call_hangup(struct call *call, const char *reason);
 
 static void
 on_incoming(const struct sip_msg *msg, void *arg)
@@ -670,6 +768,8 @@ on_incoming(const struct sip_msg *msg, void *arg)
 	g_autofree char *user = NULL;
 	const char *account_id = NULL;
 	const char *cuser;
+	const struct sip_hdr *replaces_hdr;
+	struct call *replaced = NULL;
 	struct posted_event *pe;
 	struct call *call = NULL;
 	uint16_t scode;
@@ -678,6 +778,62 @@ on_incoming(const struct sip_msg *msg, void *arg)
 	if (calls->stopping) {
 		(void)sip_treply(NULL, sip, msg, 503, status_reason(503));
 		return;
+	}
+
+	/* What RFC 3261 asks of an INVITE (8.1.1, and 18.3: over UDP the
+	 * body ends where Content-Length says), checked before libre's
+	 * dialog code fails on it (a 500) or takes a call it cannot carry
+	 * on (no To, no CSeq).  Without a Via nobody can be answered. */
+	if (!pl_isset(&msg->via.sentby)) {
+		g_debug("INVITE without a Via: dropped");
+		return;
+	}
+	{
+		const struct sip_hdr *contact = sip_msg_hdr(msg,
+							    SIP_HDR_CONTACT);
+		const char *bad = NULL;
+		struct sip_addr caddr;
+		struct pl digits;
+
+		if (pl_isset(&msg->clen) && msg->tp == SIP_TRANSP_UDP) {
+			if (re_regex(msg->clen.p, msg->clen.l, "[0-9]+",
+				     &digits) || digits.l != msg->clen.l ||
+			    digits.l > 9 ||
+			    pl_u32(&digits) > mbuf_get_left(msg->mb))
+				bad = "Bad Content-Length";
+			else
+				msg->mb->end = msg->mb->pos + pl_u32(&digits);
+		}
+		if (!pl_isset(&msg->from.val))
+			bad = "Missing From header";
+		else if (!pl_isset(&msg->from.tag))
+			bad = "Missing From tag";
+		else if (!pl_isset(&msg->to.val))
+			bad = "Missing To header";
+		else if (!pl_isset(&msg->callid))
+			bad = "Missing Call-ID header";
+		else if (pl_strcmp(&msg->cseq.met, "INVITE"))
+			bad = "Bad CSeq header";
+		else if (!contact || sip_addr_decode(&caddr, &contact->val))
+			bad = "Bad Contact header";
+
+		if (bad) {
+			g_message("INVITE refused: %s", bad);
+			(void)sip_treply(NULL, sip, msg, 400, bad);
+			return;
+		}
+		if (mbuf_get_left(msg->mb) &&
+		    !msg_ctype_cmp(&msg->ctyp, "application", "sdp")) {
+			g_message("INVITE refused: a body of %.*s/%.*s",
+				  (int)msg->ctyp.type.l, msg->ctyp.type.p,
+				  (int)msg->ctyp.subtype.l,
+				  msg->ctyp.subtype.p);
+			(void)sip_treplyf(NULL, NULL, sip, msg, false, 415,
+					  "Unsupported Media Type",
+					  "Accept: application/sdp\r\n"
+					  "Content-Length: 0\r\n\r\n");
+			return;
+		}
 	}
 
 	user = call_pl_strdup(&msg->uri.user);
@@ -691,6 +847,26 @@ on_incoming(const struct sip_msg *msg, void *arg)
 		}
 	}
 	cuser = *user ? user : calls->listen_user;
+
+	/* An attended transfer's INVITE replaces one of our calls, which
+	 * must exist (RFC 3891); it is answered at once, without ringing. */
+	replaces_hdr = sip_msg_hdr(msg, SIP_HDR_REPLACES);
+	if (replaces_hdr) {
+		replaced = call_find_replaced(calls, &replaces_hdr->val);
+		if (!replaced) {
+			g_debug("INVITE replacing an unknown dialog");
+			(void)sip_treply(NULL, sip, msg, 481,
+					 status_reason(481));
+			return;
+		}
+	}
+
+	/* SDES keys in an answer over plain SIP would be anyone's */
+	if (call_srtp_wanted(calls, account_id) && msg->tp != SIP_TRANSP_TLS) {
+		g_message("incoming call refused with 488: SRTP needs TLS");
+		(void)sip_treply(NULL, sip, msg, 488, status_reason(488));
+		return;
+	}
 
 	err = call_alloc(&call, calls,
 			 kefu_calls_next_id(),
@@ -712,7 +888,8 @@ on_incoming(const struct sip_msg *msg, void *arg)
 				  err == KEFU_SDP_ENOCODEC
 				  ? "no codec in common" : g_strerror(err));
 			(void)sip_treply(NULL, sip, msg, scode,
-					 status_reason(scode));
+					 scode == 400 ? "Malformed SDP"
+					 : status_reason(scode));
 			mem_deref(call);
 			return;
 		}
@@ -725,21 +902,32 @@ on_incoming(const struct sip_msg *msg, void *arg)
 			     on_offer, on_answer, on_established, on_info,
 			     call_on_refer, on_close, call, ALLOW);
 	if (err) {
-		g_warning("incoming call: accept: %s", g_strerror(err));
+		/* the caller's doing as much as ours: no warning */
+		g_message("incoming call: accept: %s", g_strerror(err));
 		(void)sip_treply(NULL, sip, msg, 500, status_reason(500));
 		mem_deref(call);
 		return;
 	}
 
 	(void)str_dup(&call->cuser, cuser);
+	call_remember_contact(call, msg);
 
 	pe = call_event_new(call, KEFU_CALL_EVENT_INCOMING);
 	pe->ev.from_name = call_pl_strdup(&msg->from.dname);
 	pe->ev.from_uri = call_pl_strdup(&msg->from.auri);
 	pe->ev.to_uri = call_pl_strdup(&msg->to.auri);
 	pe->ev.headers = copy_headers(msg);
+	pe->ev.replaces = replaced ? replaced->id : 0;
 	call_event_add_media(pe, call);
 	call_post(call, pe);
+
+	if (replaced) {
+		err = kefu_calls_answer(calls, call->id);
+		if (err)
+			g_warning("call %u: answer: %s", call->id,
+				  g_strerror(err));
+		call_hangup(replaced, "replaced");
+	}
 }
 
 /* --- commands (phone thread) --------------------------------------------- */
@@ -809,11 +997,30 @@ kefu_calls_reject(struct kefu_calls *calls, guint call_id, uint16_t scode)
 	return err;
 }
 
+/* CANCEL, BYE, or 603 to an unanswered INVITE; one CLOSED with @reason. */
+static void
+call_hangup(struct call *call, const char *reason)
+{
+	struct posted_event *pe;
+
+	if (call->dir == KEFU_CALL_INCOMING && !call->answered)
+		(void)sipsess_reject(call->sess, 603, status_reason(603),
+				     NULL);
+
+	call->closed = true;
+	if (call->referred_call)
+		call_refer_progress(call, 487, "Request Terminated");
+	pe = call_event_new(call, KEFU_CALL_EVENT_CLOSED);
+	pe->ev.reason = g_strdup(reason);
+	call_media_stop(call, pe);
+	call_post(call, pe);
+	mem_deref(call);  /* the session sends CANCEL or BYE */
+}
+
 /** End a call: CANCEL, BYE, or 603 to an unanswered INVITE (phone thread). */
 int
 kefu_calls_hangup(struct kefu_calls *calls, guint call_id)
 {
-	struct posted_event *pe;
 	struct call *call;
 
 	if (!calls)
@@ -823,16 +1030,7 @@ kefu_calls_hangup(struct kefu_calls *calls, guint call_id)
 	if (!call)
 		return ENOENT;
 
-	if (call->dir == KEFU_CALL_INCOMING && !call->answered)
-		(void)sipsess_reject(call->sess, 603, status_reason(603),
-				     NULL);
-
-	call->closed = true;
-	pe = call_event_new(call, KEFU_CALL_EVENT_CLOSED);
-	pe->ev.reason = g_strdup("local hangup");
-	call_media_stop(call, pe);
-	call_post(call, pe);
-	mem_deref(call);  /* the session sends CANCEL or BYE */
+	call_hangup(call, "local hangup");
 
 	return 0;
 }
@@ -877,7 +1075,7 @@ kefu_calls_send_dtmf(struct kefu_calls *calls, guint call_id,
 		     const char *digits)
 {
 	struct call *call;
-	bool rfc4733;
+	enum dtmf_mode mode;
 	size_t len;
 	char *q;
 	int err;
@@ -896,13 +1094,17 @@ kefu_calls_send_dtmf(struct kefu_calls *calls, guint call_id,
 			return EINVAL;
 	}
 
-	rfc4733 = calls->dtmf_mode == DTMF_RFC4733 ||
-		(calls->dtmf_mode == DTMF_AUTO &&
-		 kefu_sdp_media_telev_pt(call->sdp) >= 0);
+	mode = call_dtmf_mode(call);
+	if (mode == DTMF_AUTO)
+		mode = kefu_sdp_media_telev_pt(call->sdp) >= 0
+			? DTMF_RFC4733 : DTMF_INBAND;
 
-	if (rfc4733)
+	if (mode == DTMF_RFC4733)
 		return kefu_rtp_stream_send_dtmf(call->stream, digits,
 						 DTMF_DURATION_MS);
+	if (mode == DTMF_INBAND)
+		return kefu_rtp_stream_send_inband(call->stream, digits,
+						   DTMF_DURATION_MS);
 
 	len = call->info_digits ? strlen(call->info_digits) : 0;
 	q = mem_zalloc(len + strlen(digits) + 1, NULL);
@@ -947,6 +1149,48 @@ kefu_calls_set_audio(struct kefu_calls *calls, guint call_id,
 	}
 
 	return 0;
+}
+
+/** Mute or unmute what we send on a call (phone thread). */
+int
+kefu_calls_mute(struct kefu_calls *calls, guint call_id, bool muted)
+{
+	struct call *call;
+
+	if (!calls)
+		return EINVAL;
+
+	call = call_find(calls, call_id);
+	if (!call)
+		return ENOENT;
+
+	kefu_rtp_stream_set_mute(call->stream, muted);
+
+	return 0;
+}
+
+/** Start (@path) or stop (NULL) recording a call to a stereo WAV (phone
+ * thread).  ENOENT: no such call; EIO with @error: the file. */
+int
+kefu_calls_record(struct kefu_calls *calls, guint call_id, const char *path,
+		  GError **error)
+{
+	struct call *call;
+
+	if (!calls)
+		return EINVAL;
+
+	call = call_find(calls, call_id);
+	if (!call)
+		return ENOENT;
+
+	if (!path) {
+		kefu_rtp_stream_record_stop(call->stream);
+		return 0;
+	}
+
+	return kefu_rtp_stream_record_start(call->stream, path, error)
+		? 0 : EIO;
 }
 
 /** The media statistics of a call so far (phone thread). */
@@ -996,6 +1240,22 @@ extra_headers(struct mbuf **mbp, const char *const *headers)
 	return err;
 }
 
+/* SDES keys go in the SDP: only over TLS (;transport=tls, what
+ * kefu_ua_request_uri() makes of sips:). */
+static bool
+uri_is_tls(const char *uri)
+{
+	struct uri u;
+	struct pl pl, tp;
+
+	pl_set_str(&pl, uri);
+	if (uri_decode(&u, &pl))
+		return false;
+
+	return 0 == msg_param_decode(&u.params, "transport", &tp) &&
+		0 == pl_strcasecmp(&tp, "tls");
+}
+
 /** Place a call with id @call_id (phone thread); @account_id NULL places
  * it as the listen identity. */
 int
@@ -1010,6 +1270,8 @@ kefu_calls_dial(struct kefu_calls *calls, guint call_id,
 	struct mbuf *hdrs = NULL;
 	struct mbuf *desc = NULL;
 	struct call *call = NULL;
+	enum kefu_sip_transport tp = KEFU_SIP_TRANSPORT_UDP;
+	g_autofree char *req_uri = NULL;
 	struct sa laddr;
 	int err;
 
@@ -1023,11 +1285,22 @@ kefu_calls_dial(struct kefu_calls *calls, guint call_id,
 	if (account_id) {
 		err = kefu_ua_account_identity(calls->ua, account_id, &aor,
 					       &cuser, &auth_user, &password);
+		err = err ? err : kefu_ua_account_transport(calls->ua,
+							     account_id, &tp);
 		if (err)
 			return err;
 	}
 
-	err = sip_transp_laddr(sip, &laddr, SIP_TRANSP_UDP, NULL);
+	/* a TCP/TLS account calls over its transport unless the URI names
+	 * one; sips: becomes ;transport=tls for libre */
+	req_uri = kefu_ua_request_uri(calls->ua, to_uri, tp);
+	if (!req_uri)
+		return EINVAL;
+
+	if (call_srtp_wanted(calls, account_id) && !uri_is_tls(req_uri))
+		return EPROTONOSUPPORT;
+
+	err = sip_transp_laddr(sip, &laddr, (enum sip_transp)tp, NULL);
 	if (err)
 		return err;
 
@@ -1064,7 +1337,7 @@ kefu_calls_dial(struct kefu_calls *calls, guint call_id,
 	if (err)
 		goto out;
 
-	err = sipsess_connect(&call->sess, calls->sock, to_uri,
+	err = sipsess_connect(&call->sess, calls->sock, req_uri,
 			      calls->display_name, aor, cuser, NULL, 0,
 			      "application/sdp", desc, call_on_auth, call, false,
 			      on_offer, on_answer, on_progress,
@@ -1107,6 +1380,11 @@ calls_destructor(void *arg)
 	struct kefu_calls *calls = arg;
 
 	list_flush(&calls->calls);
+	kefu_conference_free(calls->conference);
+	/* Sessions libre keeps after their call (a 200 the caller never
+	 * ACKed, a BYE not yet answered) hold the socket: the loop has
+	 * stopped, so nothing will end them but this. */
+	sipsess_close_all(calls->sock);
 	calls->sock = mem_deref(calls->sock);
 	calls->evsock = mem_deref(calls->evsock);
 	mem_deref(calls->listen_user);
@@ -1138,6 +1416,7 @@ kefu_calls_alloc(struct kefu_calls **callsp, struct kefu_phone_loop *loop,
 	calls->ua = ua;
 	calls->listen_any = cfg->listen_any;
 	calls->telev_pt = cfg->telev_pt;
+	calls->srtp = cfg->srtp;
 	calls->eventh = cfg->eventh;
 	calls->arg = cfg->arg;
 	list_init(&calls->calls);
@@ -1146,9 +1425,6 @@ kefu_calls_alloc(struct kefu_calls **callsp, struct kefu_phone_loop *loop,
 		      ? cfg->listen_user : "kefu");
 	if (cfg->display_name)
 		err |= str_dup(&calls->display_name, cfg->display_name);
-	/* Offer only what the media path can encode: Opus is negotiable in
-	 * SDP but has no encoder yet, and a call that picked it would be
-	 * silent. */
 	err |= str_dup(&calls->codecs, cfg->codecs ? cfg->codecs
 					: KEFU_CALLS_DEFAULT_CODECS);
 	if (cfg->audio)
@@ -1157,13 +1433,9 @@ kefu_calls_alloc(struct kefu_calls **callsp, struct kefu_phone_loop *loop,
 		goto out;
 
 	calls->audio_loop = cfg->audio_loop;
-	if (!cfg->dtmf_mode || 0 == g_ascii_strcasecmp(cfg->dtmf_mode, "auto"))
-		calls->dtmf_mode = DTMF_AUTO;
-	else if (0 == g_ascii_strcasecmp(cfg->dtmf_mode, "rfc4733"))
-		calls->dtmf_mode = DTMF_RFC4733;
-	else if (0 == g_ascii_strcasecmp(cfg->dtmf_mode, "info"))
-		calls->dtmf_mode = DTMF_INFO;
-	else {
+	calls->dtmf_mode = dtmf_mode_parse(cfg->dtmf_mode, DTMF_AUTO);
+	if (cfg->dtmf_mode && calls->dtmf_mode == DTMF_AUTO &&
+	    0 != g_ascii_strcasecmp(cfg->dtmf_mode, "auto")) {
 		err = EINVAL;
 		goto out;
 	}

@@ -22,9 +22,10 @@
 #include "kefu-registration.h"
 #include "kefu-rtp-stream.h"
 
-/* The codecs a call offers and accepts unless configured: those the media
- * path can encode (see kefu-rtp-stream). */
-#define KEFU_CALLS_DEFAULT_CODECS "pcmu,pcma"
+/* The codecs a call offers and accepts unless configured.  G.711 first:
+ * the switch records, relays and listens for inband digits in it without
+ * transcoding; Opus is there for peers that prefer it. */
+#define KEFU_CALLS_DEFAULT_CODECS "pcmu,pcma,opus"
 
 G_BEGIN_DECLS
 
@@ -48,8 +49,9 @@ enum kefu_call_event_type {
                                         final sipfrag); the call stays up */
   /* The far end asks us to call refer_to (an incoming REFER).  It got
    * 202 and a NOTIFY "100 Trying"; nothing more happens by itself: the
-   * application decides (a decision API may come later). */
+   * application decides with kefu_calls_refer_accept() or _decline(). */
   KEFU_CALL_EVENT_REFER,
+  KEFU_CALL_EVENT_CONFERENCE,     /* the call joined the local conference */
 };
 
 enum kefu_call_direction {
@@ -76,11 +78,15 @@ struct kefu_call_event {
   char *to_uri;
   GPtrArray *headers;           /* struct kefu_call_header, every header
                                    of the INVITE in order; NULL otherwise */
+  guint replaces;               /* an attended transfer's INVITE: the id of
+                                   the call it replaces (which closes with
+                                   "replaced"); it is answered at once */
 
   /* PROGRESS and CLOSED: the SIP response (0 if none) */
   uint16_t scode;
   char *reason;                 /* CLOSED: "local hangup", "remote hangup",
-                                   "cancelled", "timeout", or the SIP reason
+                                   "cancelled", "timeout", "transferred",
+                                   "replaced", or the SIP reason
                                    phrase of a failure response */
   bool early_media;             /* PROGRESS: the response carried SDP */
 
@@ -93,6 +99,7 @@ struct kefu_call_event {
   char *remote_rtp;             /* "ip:port" */
   bool local_hold;
   bool remote_hold;
+  bool srtp;                    /* the media is SRTP (SDES keys over TLS) */
 
   /* DTMF: the digit received and how: "rfc4733" or "info" */
   char dtmf_digit;
@@ -124,9 +131,14 @@ struct kefu_calls_config {
    * or "file:IN.wav,OUT.wav" (see kefu_audio_open()). */
   const char *audio;
   bool audio_loop;              /* file: play IN.wav again at its end */
-  /* How kefu_call_send_dtmf() sends: "rfc4733", "info", or "auto"/NULL
-   * (RFC 4733 where negotiated, else INFO). */
+  /* How DTMF goes both ways unless the call's account says otherwise:
+   * "rfc4733", "info", "inband", or "auto"/NULL (RFC 4733 where
+   * negotiated, else inband tones). */
   const char *dtmf_mode;
+  /* Calls of the listen identity require SRTP, and so TLS: an INVITE
+   * over UDP or TCP gets 488, and dialing over them EPROTONOSUPPORT.
+   * An account's calls follow the account (kefu_ua_account_srtp()). */
+  bool srtp;
   kefu_call_event_h *eventh;    /* called on the UI context */
   void *arg;                    /* for eventh; only used on the UI side */
 };
@@ -148,6 +160,13 @@ int  kefu_calls_hold (struct kefu_calls *calls, guint call_id, bool hold);
 /* Digits "0-9*#A-D" in the configured DTMF mode.  ENOTSUP: rfc4733 mode
  * without telephone-event negotiated; EPROTO: no media yet. */
 int  kefu_calls_send_dtmf (struct kefu_calls *calls, guint call_id, const char *digits);
+/* Muted, the far end hears silence (digits still go). */
+int  kefu_calls_mute (struct kefu_calls *calls, guint call_id, bool muted);
+/* Records the call from now on into a stereo WAV at @path (left: us,
+ * right: the far end), or stops with @path NULL.  EIO with @error when
+ * the file cannot be made; the call goes on. */
+int  kefu_calls_record (struct kefu_calls *calls, guint call_id, const char *path,
+                        GError **error);
 /* The audio back-end of one call (as cfg->audio); before ESTABLISHED it
  * is used from then on, after it replaces the running one. */
 int  kefu_calls_set_audio (struct kefu_calls *calls, guint call_id, const char *audio);
@@ -159,6 +178,21 @@ int  kefu_calls_stats (struct kefu_calls *calls, guint call_id,
  * SIP URI (nothing sent); EPROTO: not established; EALREADY: a transfer
  * of this call is under way. */
 int  kefu_calls_transfer (struct kefu_calls *calls, guint call_id, const char *target_uri);
+
+/* Attended transfer: REFER the far end of @call_id to the far end of
+ * @target_id with Replaces; progress as for a blind transfer.  The REFER
+ * goes once the hold of @call_id is acknowledged (a call not held is put
+ * on hold first).  EPROTO: one of them is not established. */
+int  kefu_calls_transfer_attended (struct kefu_calls *calls, guint call_id, guint target_id);
+/* The application's decision on a REFER event: place the call it asks for
+ * as @new_id (carrying its Replaces and Referred-By; NOTIFYs tell the
+ * referrer how it goes), or refuse it (603).  EPROTO: no REFER waiting. */
+int  kefu_calls_refer_accept (struct kefu_calls *calls, guint call_id, guint new_id);
+int  kefu_calls_refer_decline (struct kefu_calls *calls, guint call_id);
+/* Three-party conference mixed here: both calls (established; a held one
+ * is resumed) and the agent's audio back-end hear each other.  Each call
+ * gets a CONFERENCE event; a call leaves it by ending. */
+int  kefu_calls_conference (struct kefu_calls *calls, guint call_id, guint other_id);
 
 /* GLib side: queue the command on the phone thread.  0 or an errno if it
  * could not be queued; what happens next arrives as events (a command for
@@ -179,6 +213,21 @@ int   kefu_call_set_audio (struct kefu_phone_loop *loop, struct kefu_calls *call
 /* EINVAL at once for a target that is not a SIP URI; else as above. */
 int   kefu_call_transfer (struct kefu_phone_loop *loop, struct kefu_calls *calls,
                           guint call_id, const char *target_uri);
+int   kefu_call_transfer_attended (struct kefu_phone_loop *loop, struct kefu_calls *calls,
+                                   guint call_id, guint target_id);
+/* The new call's id (0 if the command could not be queued). */
+guint kefu_call_refer_accept (struct kefu_phone_loop *loop, struct kefu_calls *calls,
+                              guint call_id);
+int   kefu_call_refer_decline (struct kefu_phone_loop *loop, struct kefu_calls *calls,
+                               guint call_id);
+int   kefu_call_conference (struct kefu_phone_loop *loop, struct kefu_calls *calls,
+                            guint call_id, guint other_id);
+int   kefu_call_mute (struct kefu_phone_loop *loop, struct kefu_calls *calls, guint call_id,
+                      gboolean muted);
+/* Synchronous, so that a bad path is an error at once: 0, ENOENT, or EIO
+ * with @error.  @path NULL stops. */
+int   kefu_call_record (struct kefu_phone_loop *loop, struct kefu_calls *calls, guint call_id,
+                        const char *path, GError **error);
 /* Synchronous: waits for the phone thread.  0, or ENOENT (no such call). */
 int   kefu_call_stats (struct kefu_phone_loop *loop, struct kefu_calls *calls,
                        guint call_id, struct kefu_rtp_stream_stats *stats);

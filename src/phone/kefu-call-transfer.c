@@ -87,7 +87,10 @@ on_transfer_done(void *arg)
 	mem_deref(call);  /* the session sends BYE */
 }
 
-/* A NOTIFY of our REFER: its body is a sipfrag, "SIP/2.0 200 OK". */
+/* A NOTIFY of our REFER: its body is a sipfrag that starts with a status
+ * line, "SIP/2.0 200 OK".  Anything else gets 400 and is not progress: a
+ * code of more than three digits would wrap in 16 bits (65736 reads as
+ * 200, and the call would end as transferred). */
 static void
 on_transfer_notify(struct sip *sip, const struct sip_msg *msg, void *arg)
 {
@@ -96,15 +99,17 @@ on_transfer_notify(struct sip *sip, const struct sip_msg *msg, void *arg)
 	struct pl scode, reason;
 	struct pl body;
 
-	(void)sip_treply(NULL, sip, msg, 200, "OK");
-
 	pl_set_mbuf(&body, msg->mb);
 	if (re_regex(body.p, body.l, "SIP/2.0 [0-9]+ [^\r\n]*",
-		     &scode, &reason)) {
+		     &scode, &reason) || scode.p != body.p + 8 ||
+	    scode.l != 3 || pl_u32(&scode) < 100) {
 		g_debug("call %u: NOTIFY without a sipfrag status line",
 			call->id);
+		(void)sip_treply(NULL, sip, msg, 400, "Bad sipfrag");
 		return;
 	}
+
+	(void)sip_treply(NULL, sip, msg, 200, "OK");
 
 	call->xfer_scode = (uint16_t)pl_u32(&scode);
 	if (call->xfer_scode >= 300) {
@@ -183,7 +188,7 @@ kefu_calls_transfer(struct kefu_calls *calls, guint call_id,
 
 /* The far end asks us to call someone else.  We take the request (202,
  * NOTIFY "100 Trying") and tell the application; calling the target is
- * its decision, never ours. */
+ * its decision (kefu_calls_refer_accept or _decline), never ours. */
 void
 call_on_refer(struct sip *sip, const struct sip_msg *msg, void *arg)
 {
@@ -199,6 +204,28 @@ call_on_refer(struct sip *sip, const struct sip_msg *msg, void *arg)
 		(void)sip_reply(sip, msg, 400, "Missing Refer-To header");
 		return;
 	}
+
+	/* Only a target the application could call is reported: a URI
+	 * that is not sip: or sips:, or not printable ASCII, is refused
+	 * here and never reaches it. */
+	if (re_regex(hdr->val.p, hdr->val.l, "<[^>]+>", &uri))
+		uri = hdr->val;
+	{
+		char *target = NULL;
+		bool valid = 0 == pl_strdup(&target, &uri) &&
+			kefu_call_transfer_target_valid(target);
+
+		for (const char *p = target; valid && *p; p++)
+			valid = g_ascii_isgraph(*p);
+		mem_deref(target);
+		if (!valid) {
+			g_message("call %u: REFER to an unusable URI refused",
+				  call->id);
+			(void)sip_reply(sip, msg, 400, "Bad Refer-To URI");
+			return;
+		}
+	}
+
 	if (call->closed || call->refer_not) {
 		/* one at a time: a second one would need its own id */
 		(void)sip_reply(sip, msg, 491, "Request Pending");
@@ -224,13 +251,387 @@ call_on_refer(struct sip *sip, const struct sip_msg *msg, void *arg)
 	if (err)
 		g_message("call %u: NOTIFY: %s", call->id, g_strerror(err));
 
-	if (re_regex(hdr->val.p, hdr->val.l, "<[^>]+>", &uri))
-		uri = hdr->val;
+	call->refer_to = mem_deref(call->refer_to);
+	call->referred_by = mem_deref(call->referred_by);
+	(void)pl_strdup(&call->refer_to, &uri);
+	(void)pl_strdup(&call->referred_by, by ? &by->val : &msg->from.auri);
 
 	pe = call_event_new(call, KEFU_CALL_EVENT_REFER);
-	pe->ev.refer_to = call_pl_strdup(&uri);
-	pe->ev.referred_by = by ? call_pl_strdup(&by->val)
-		: call_pl_strdup(&msg->from.auri);
+	pe->ev.refer_to = g_strdup(call->refer_to);
+	/* the peer's words, for the UI: valid UTF-8 */
+	pe->ev.referred_by = g_utf8_make_valid(call->referred_by
+					       ? call->referred_by : "", -1);
 	call_post(call, pe);
 }
 
+
+/* --- attended transfer --------------------------------------------------- */
+
+/* The dialog's Call-ID and tags, from the message that established it:
+ * the 200 of our INVITE (From is us) or the ACK of our 200 (To is us). */
+void
+call_remember_dialog(struct call *call, const struct sip_msg *msg)
+{
+	const struct pl *ltag, *rtag;
+
+	if (!msg)
+		return;
+
+	ltag = msg->req ? &msg->to.tag : &msg->from.tag;
+	rtag = msg->req ? &msg->from.tag : &msg->to.tag;
+
+	call->callid = mem_deref(call->callid);
+	call->ltag = mem_deref(call->ltag);
+	call->rtag = mem_deref(call->rtag);
+	(void)pl_strdup(&call->callid, &msg->callid);
+	(void)pl_strdup(&call->ltag, ltag);
+	(void)pl_strdup(&call->rtag, rtag);
+}
+
+/* Where the far end says it can be reached: the Refer-To of an attended
+ * transfer sends the transferee there. */
+void
+call_remember_contact(struct call *call, const struct sip_msg *msg)
+{
+	const struct sip_hdr *hdr = msg ? sip_msg_hdr(msg, SIP_HDR_CONTACT)
+		: NULL;
+	struct sip_addr addr;
+
+	if (!hdr || sip_addr_decode(&addr, &hdr->val))
+		return;
+
+	call->remote_contact = mem_deref(call->remote_contact);
+	(void)pl_strdup(&call->remote_contact, &addr.auri);
+}
+
+/* The established call a Replaces header names ("call-id;to-tag=..;
+ * from-tag=..", the tags as the receiver sees them), or NULL. */
+struct call *
+call_find_replaced(const struct kefu_calls *calls, const struct pl *replaces)
+{
+	struct pl callid, params, totag, fromtag;
+	struct le *le;
+	const char *semi = pl_strchr(replaces, ';');
+
+	if (!semi)
+		return NULL;
+	callid.p = replaces->p;
+	callid.l = (size_t)(semi - replaces->p);
+	params.p = semi;
+	params.l = replaces->l - callid.l;
+	if (msg_param_decode(&params, "to-tag", &totag) ||
+	    msg_param_decode(&params, "from-tag", &fromtag))
+		return NULL;
+	while (callid.l && (callid.p[callid.l - 1] == ' ' || callid.p[callid.l - 1] == '\t'))
+		callid.l--;
+
+	for (le = calls->calls.head; le; le = le->next) {
+		struct call *call = le->data;
+
+		if (call->closed || !call->established || !call->callid)
+			continue;
+		if (0 == pl_strcmp(&callid, call->callid) &&
+		    0 == pl_strcmp(&totag, call->ltag) &&
+		    0 == pl_strcmp(&fromtag, call->rtag))
+			return call;
+	}
+
+	return NULL;
+}
+
+/** Attended transfer (phone thread): REFER the far end of @call_id, held,
+ * to the far end of @target_id, with a Replaces naming our dialog with
+ * it, so the two end up talking and both our calls end.  Until the hold
+ * of @call_id is acknowledged the REFER waits (and a call not held yet is
+ * put on hold first). */
+int
+kefu_calls_transfer_attended(struct kefu_calls *calls, guint call_id,
+			     guint target_id)
+{
+	struct call *call, *target;
+	struct pl replaces;
+	char *rv = NULL;
+	int err;
+
+	if (!calls || call_id == target_id)
+		return EINVAL;
+
+	call = call_find(calls, call_id);
+	target = call_find(calls, target_id);
+	if (!call || !target)
+		return ENOENT;
+	if (!call->established || !target->established ||
+	    !target->callid || !target->remote_contact)
+		return EPROTO;
+	if (call->xfer_sub || call->xfer_after_hold)
+		return EALREADY;
+
+	/* The REFER goes only once the transferee is held (acknowledged),
+	 * so it never hears the consultation; we hold it if need be. */
+	if (call->hold_pending || !kefu_sdp_media_local_hold(call->sdp)) {
+		if (!call->hold_pending) {
+			err = kefu_calls_hold(calls, call_id, true);
+			if (err)
+				return err;
+		}
+		call->xfer_after_hold = target_id;
+		return 0;
+	}
+
+	/* from the target's side, its tag is the to-tag */
+	err = re_sdprintf(&rv, "%s;to-tag=%s;from-tag=%s", target->callid,
+			  target->rtag, target->ltag);
+	if (err)
+		return err;
+	pl_set_str(&replaces, rv);
+
+	call->xfer_scode = 0;
+	call->xfer_fail_scode = 0;
+	call->xfer_fail_reason = mem_deref(call->xfer_fail_reason);
+
+	err = sipevent_drefer(&call->xfer_sub, calls->evsock,
+			      sipsess_dialog(call->sess),
+			      call->cuser ? call->cuser : calls->listen_user,
+			      call_on_auth, call, false,
+			      on_transfer_notify, on_transfer_close, call,
+			      "Refer-To: <%s?Replaces=%H>\r\n",
+			      target->remote_contact, uri_header_escape,
+			      &replaces);
+	mem_deref(rv);
+	if (err)
+		g_message("call %u: REFER: %s", call->id, g_strerror(err));
+
+	return err;
+}
+
+/* Our hold re-INVITE was answered: an attended transfer waiting for it
+ * goes now, or fails if the hold did not take. */
+void
+call_hold_answered(struct call *call)
+{
+	guint target = call->xfer_after_hold;
+	int err;
+
+	if (!target)
+		return;
+
+	call->xfer_after_hold = 0;
+	err = kefu_sdp_media_local_hold(call->sdp)
+		? kefu_calls_transfer_attended(call->calls, call->id, target)
+		: EPROTO;
+	if (err)
+		call_post_transfer_failed(call, 0, err == EPROTO
+					  ? "the call could not be held"
+					  : g_strerror(err));
+}
+
+/* --- the far end's REFER: the application's decision --------------------- */
+
+static void
+refer_notify(struct call *call, bool final, uint16_t scode, const char *reason)
+{
+	struct mbuf *mb = NULL;
+	int err;
+
+	if (!call->refer_not)
+		return;
+
+	err = sipevent_notifyf(call->refer_not, &mb,
+			       final ? SIPEVENT_TERMINATED : SIPEVENT_ACTIVE,
+			       SIPEVENT_NORESOURCE, 0,
+			       "SIP/2.0 %u %s\r\n", scode, reason);
+	mem_deref(mb);
+	if (err)
+		g_message("call %u: NOTIFY: %s", call->id, g_strerror(err));
+
+	if (final) {
+		call->refer_not = mem_deref(call->refer_not);
+		call->refer_to = mem_deref(call->refer_to);
+		call->referred_by = mem_deref(call->referred_by);
+	}
+}
+
+/* The call placed on a REFER moved on: tell the one who asked. */
+void
+call_refer_progress(struct call *call, uint16_t scode, const char *reason)
+{
+	struct call *orig;
+
+	if (!call->referred_call)
+		return;
+
+	orig = call_find(call->calls, call->referred_call);
+	if (orig)
+		refer_notify(orig, scode >= 200, scode, reason);
+	if (scode >= 200)
+		call->referred_call = 0;
+}
+
+/** Do what the far end's REFER on @call_id asked (phone thread): call its
+ * Refer-To as call @new_id (with the Replaces it carried), and keep the
+ * referrer posted by NOTIFY.  EPROTO: no REFER waits on that call. */
+int
+kefu_calls_refer_accept(struct kefu_calls *calls, guint call_id,
+			guint new_id)
+{
+	const char *headers[5] = { NULL };
+	char *target = NULL, *replaces = NULL, *by = NULL;
+	struct call *call, *placed;
+	struct pl pl, hval;
+	struct uri uri;
+	const char *q;
+	size_t n = 0;
+	int err;
+
+	if (!calls)
+		return EINVAL;
+
+	call = call_find(calls, call_id);
+	if (!call)
+		return ENOENT;
+	if (!call->refer_not || !call->refer_to)
+		return EPROTO;
+
+	pl_set_str(&pl, call->refer_to);
+	err = uri_decode(&uri, &pl);
+	if (err) {
+		refer_notify(call, true, 400, "Bad Refer-To");
+		return EINVAL;
+	}
+
+	/* the target without its ?headers, which become real headers */
+	q = strchr(call->refer_to, '?');
+	err = re_sdprintf(&target, "%b", pl.p,
+			  q ? (size_t)(q - call->refer_to) : pl.l);
+	if (!err && uri.headers.p &&
+	    0 == uri_header_get(&uri.headers, &(struct pl)PL("Replaces"),
+				&hval)) {
+		err = re_sdprintf(&replaces, "%H", uri_header_unescape,
+				  &hval);
+		headers[n++] = "Replaces";
+		headers[n++] = replaces;
+	}
+	if (!err && call->referred_by) {
+		by = call->referred_by;
+		headers[n++] = "Referred-By";
+		headers[n++] = by;
+	}
+
+	if (!err)
+		err = kefu_calls_dial(calls, new_id, call->account_id, target,
+				      headers);
+	mem_deref(target);
+	mem_deref(replaces);
+	if (err) {
+		refer_notify(call, true, 503, "Service Unavailable");
+		return err;
+	}
+
+	placed = call_find(calls, new_id);
+	if (placed)
+		placed->referred_call = call->id;
+	call->refer_accepted = true;
+
+	return 0;
+}
+
+/** Refuse what the far end's REFER on @call_id asked (phone thread): the
+ * referrer hears 603 Declined in the final NOTIFY. */
+int
+kefu_calls_refer_decline(struct kefu_calls *calls, guint call_id)
+{
+	struct call *call;
+
+	if (!calls)
+		return EINVAL;
+
+	call = call_find(calls, call_id);
+	if (!call)
+		return ENOENT;
+	if (!call->refer_not)
+		return EPROTO;
+
+	refer_notify(call, true, 603, "Declined");
+
+	return 0;
+}
+
+/* --- conference ---------------------------------------------------------- */
+
+/** Mix @call_id and @other_id with the agent in a local conference (phone
+ * thread); a call already in it stays.  A call we hold is resumed, since
+ * everyone must hear everyone. */
+int
+kefu_calls_conference(struct kefu_calls *calls, guint call_id,
+		      guint other_id)
+{
+	struct call *members[2];
+	int err = 0;
+
+	if (!calls || call_id == other_id)
+		return EINVAL;
+
+	members[0] = call_find(calls, call_id);
+	members[1] = call_find(calls, other_id);
+	if (!members[0] || !members[1])
+		return ENOENT;
+	if (!members[0]->established || !members[1]->established)
+		return EPROTO;
+
+	if (!calls->conference) {
+		struct kefu_audio_source *src = NULL;
+		struct kefu_audio_sink *sink = NULL;
+		g_autoptr(GError) error = NULL;
+
+		/* the agent's own microphone and speaker */
+		if (!kefu_audio_open(calls->audio, calls->audio_loop, &src,
+				     &sink, &error)) {
+			g_warning("conference: audio: %s (using null)",
+				  error->message);
+		}
+		err = kefu_conference_alloc(&calls->conference, src, sink);
+		if (err)
+			return err;
+	}
+
+	for (size_t i = 0; i < G_N_ELEMENTS(members); i++) {
+		struct call *call = members[i];
+		struct kefu_audio_source *src = NULL;
+		struct kefu_audio_sink *sink = NULL;
+
+		if (call->in_conference)
+			continue;
+
+		err = kefu_conference_port(calls->conference, &src, &sink);
+		if (err)
+			break;
+
+		kefu_rtp_stream_set_audio(call->stream, src, sink);
+		call->audio_open = true;
+		call->in_conference = true;
+
+		if (kefu_sdp_media_local_hold(call->sdp) && !call->hold_pending)
+			(void)kefu_calls_hold(calls, call->id, false);
+
+		call_post_media_event(call, KEFU_CALL_EVENT_CONFERENCE);
+	}
+
+	return err;
+}
+
+/* A call's media stopped (its port ends went with it): the conference
+ * ends with its last call. */
+void
+call_conference_leave(struct call *call)
+{
+	struct kefu_calls *calls = call->calls;
+
+	if (!call->in_conference)
+		return;
+
+	call->in_conference = false;
+	if (calls->conference && !kefu_conference_parties(calls->conference)) {
+		kefu_conference_free(calls->conference);
+		calls->conference = NULL;
+	}
+}

@@ -36,11 +36,18 @@ enum {
   PROP_TELEPHONE_EVENT_PT,
   PROP_CLOSE_REASON,
   PROP_CLOSE_CODE,
+  PROP_IN_CONFERENCE,
+  PROP_MUTED,
+  PROP_RECORDING,
+  PROP_SECURE,
   N_PROPS
 };
 
 enum {
   SIGNAL_DTMF_RECEIVED,
+  SIGNAL_TRANSFER_PROGRESS,
+  SIGNAL_TRANSFER_FAILED,
+  SIGNAL_TRANSFER_REQUESTED,
   N_SIGNALS
 };
 
@@ -59,6 +66,12 @@ struct _KefuCall {
   int telephone_event_pt;
   char *close_reason;
   guint close_code;
+  gboolean in_conference;
+  gboolean muted;
+  gboolean secure;              /* the media is SRTP */
+  char *recording;              /* the WAV being written, or NULL */
+  guint replaces;               /* the call this one replaced, or 0 */
+  char *transfer_target;        /* the far end's REFER, until followed */
   GPtrArray *headers;           /* owned: name, value, name, value, ... */
 
   /* the phone's, borrowed while attached; only passed to kefu_call_* */
@@ -139,8 +152,20 @@ kefu_call_get_property (GObject    *object,
     case PROP_CLOSE_REASON:
       g_value_set_string (value, self->close_reason);
       break;
+    case PROP_MUTED:
+      g_value_set_boolean (value, self->muted);
+      break;
+    case PROP_RECORDING:
+      g_value_set_string (value, self->recording);
+      break;
+    case PROP_IN_CONFERENCE:
+      g_value_set_boolean (value, self->in_conference);
+      break;
     case PROP_CLOSE_CODE:
       g_value_set_uint (value, self->close_code);
+      break;
+    case PROP_SECURE:
+      g_value_set_boolean (value, self->secure);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -156,6 +181,8 @@ kefu_call_finalize (GObject *object)
   g_free (self->peer_name);
   g_free (self->codec);
   g_free (self->close_reason);
+  g_free (self->transfer_target);
+  g_free (self->recording);
   g_clear_pointer (&self->headers, g_ptr_array_unref);
 
   G_OBJECT_CLASS (kefu_call_parent_class)->finalize (object);
@@ -192,6 +219,18 @@ kefu_call_class_init (KefuCallClass *klass)
   /* the SIP status that ended the call, 0 if none (a BYE, a timeout) */
   props[PROP_CLOSE_CODE] =
     g_param_spec_uint ("close-code", NULL, NULL, 0, 699, 0, ro);
+  /* mixed with the agent and another call (kefu_call_join_conference) */
+  props[PROP_IN_CONFERENCE] =
+    g_param_spec_boolean ("in-conference", NULL, NULL, FALSE, ro);
+  /* the far end hears silence from us */
+  props[PROP_MUTED] =
+    g_param_spec_boolean ("muted", NULL, NULL, FALSE, ro);
+  /* the WAV this call is being recorded to, or NULL */
+  props[PROP_RECORDING] =
+    g_param_spec_string ("recording", NULL, NULL, NULL, ro);
+  /* the media is SRTP (keys exchanged over TLS), from ESTABLISHED on */
+  props[PROP_SECURE] =
+    g_param_spec_boolean ("secure", NULL, NULL, FALSE, ro);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   /**
@@ -201,6 +240,39 @@ kefu_call_class_init (KefuCallClass *klass)
    */
   signals[SIGNAL_DTMF_RECEIVED] =
     g_signal_new ("dtmf-received", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+
+  /**
+   * KefuCall::transfer-progress:
+   * @code: the SIP status the transferee reports ("100", "180", "200")
+   * @reason: its reason phrase
+   *
+   * Our transfer of this call moves on; on a 2xx the call then closes
+   * with "transferred".
+   */
+  signals[SIGNAL_TRANSFER_PROGRESS] =
+    g_signal_new ("transfer-progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
+  /**
+   * KefuCall::transfer-failed:
+   * @code: the SIP status of the failure, 0 if none
+   * @reason: why, for the agent
+   *
+   * Our transfer did not happen; the call is still up.
+   */
+  signals[SIGNAL_TRANSFER_FAILED] =
+    g_signal_new ("transfer-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
+  /**
+   * KefuCall::transfer-requested:
+   * @target: the URI the far end asks us to call
+   * @referred_by: who asks
+   *
+   * The far end sent a REFER.  Nothing happens until the application
+   * calls kefu_phone_accept_transfer() or kefu_call_decline_transfer().
+   */
+  signals[SIGNAL_TRANSFER_REQUESTED] =
+    g_signal_new ("transfer-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 }
 
@@ -268,6 +340,11 @@ kefu_call_handle_event (KefuCall                     *self,
           self->telephone_event_pt = ev->telev_pt;
           g_object_notify_by_pspec (G_OBJECT (self), props[PROP_TELEPHONE_EVENT_PT]);
         }
+      if (self->secure != ev->srtp)
+        {
+          self->secure = ev->srtp;
+          g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SECURE]);
+        }
       /* both on hold: our own hold is what the agent must undo */
       if (ev->local_hold)
         set_state (self, KEFU_CALL_STATE_HELD);
@@ -283,9 +360,34 @@ kefu_call_handle_event (KefuCall                     *self,
         g_signal_emit (self, signals[SIGNAL_DTMF_RECEIVED], 0, digit, ev->dtmf_mode);
       }
       break;
+    case KEFU_CALL_EVENT_TRANSFER_PROGRESS:
+      g_signal_emit (self, signals[SIGNAL_TRANSFER_PROGRESS], 0, (guint) ev->scode, ev->reason);
+      break;
+    case KEFU_CALL_EVENT_TRANSFER_FAILED:
+      g_signal_emit (self, signals[SIGNAL_TRANSFER_FAILED], 0, (guint) ev->scode, ev->reason);
+      break;
+    case KEFU_CALL_EVENT_REFER:
+      g_free (self->transfer_target);
+      self->transfer_target = g_strdup (ev->refer_to);
+      g_signal_emit (self, signals[SIGNAL_TRANSFER_REQUESTED], 0, ev->refer_to, ev->referred_by);
+      break;
+    case KEFU_CALL_EVENT_CONFERENCE:
+      if (!self->in_conference)
+        {
+          self->in_conference = TRUE;
+          g_object_notify_by_pspec (G_OBJECT (self), props[PROP_IN_CONFERENCE]);
+        }
+      break;
     case KEFU_CALL_EVENT_CLOSED:
       self->loop = NULL;
       self->calls = NULL;
+      /* the engine completed the file with the call */
+      set_string (self, &self->recording, NULL, PROP_RECORDING);
+      if (self->in_conference)
+        {
+          self->in_conference = FALSE;
+          g_object_notify_by_pspec (G_OBJECT (self), props[PROP_IN_CONFERENCE]);
+        }
       set_closed (self, ev->reason, ev->scode);
       break;
     default:
@@ -389,6 +491,13 @@ kefu_call_get_close_code (KefuCall *self)
   return self->close_code;
 }
 
+gboolean
+kefu_call_get_secure (KefuCall *self)
+{
+  g_return_val_if_fail (KEFU_IS_CALL (self), FALSE);
+  return self->secure;
+}
+
 const char *
 kefu_call_get_header (KefuCall   *self,
                       const char *name)
@@ -477,4 +586,222 @@ kefu_call_send_digits (KefuCall    *self,
     return check_queued (self, kefu_call_send_dtmf (self->loop, self->calls, self->id, upper),
                          error);
   }
+}
+
+/**
+ * kefu_call_transfer_blind:
+ * @uri: where the far end should go (sip: or sips:)
+ *
+ * Blind transfer: the far end is asked (REFER) to call @uri; progress
+ * comes as ::transfer-progress, then the call closes ("transferred"), or
+ * ::transfer-failed and the call stays up.
+ */
+gboolean
+kefu_call_transfer_blind (KefuCall    *self,
+                          const char  *uri,
+                          GError     **error)
+{
+  g_return_val_if_fail (KEFU_IS_CALL (self), FALSE);
+  g_return_val_if_fail (uri != NULL, FALSE);
+
+  if (!kefu_call_transfer_target_valid (uri))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a SIP address to transfer to, like sip:2001@pbx"), uri);
+      return FALSE;
+    }
+  return check_attached (self, error)
+         && check_queued (self, kefu_call_transfer (self->loop, self->calls, self->id, uri),
+                          error);
+}
+
+/**
+ * kefu_call_transfer_to_call:
+ * @consultation: the call with the person taking over (established)
+ *
+ * Completes a consult transfer: this call (held, or put on hold now) is
+ * handed over to the far end of @consultation, and both our calls end
+ * once they are talking ("transferred" and "replaced").
+ */
+gboolean
+kefu_call_transfer_to_call (KefuCall  *self,
+                            KefuCall  *consultation,
+                            GError   **error)
+{
+  g_return_val_if_fail (KEFU_IS_CALL (self), FALSE);
+  g_return_val_if_fail (KEFU_IS_CALL (consultation), FALSE);
+
+  if (consultation == self)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("A call cannot be transferred to itself"));
+      return FALSE;
+    }
+  return check_attached (self, error) && check_attached (consultation, error)
+         && check_queued (self, kefu_call_transfer_attended (self->loop, self->calls, self->id,
+                                                              consultation->id),
+                          error);
+}
+
+/* Refuses the far end's transfer request (::transfer-requested). */
+gboolean
+kefu_call_decline_transfer (KefuCall  *self,
+                            GError   **error)
+{
+  g_return_val_if_fail (KEFU_IS_CALL (self), FALSE);
+
+  return check_attached (self, error)
+         && check_queued (self, kefu_call_refer_decline (self->loop, self->calls, self->id),
+                          error);
+}
+
+/**
+ * kefu_call_join_conference:
+ * @other: another established call of the same phone
+ *
+ * Three-party conference mixed in this phone: the agent, this call and
+ * @other all hear each other (a held call is resumed).  Either call may
+ * hang up; the others go on talking.
+ */
+gboolean
+kefu_call_join_conference (KefuCall  *self,
+                           KefuCall  *other,
+                           GError   **error)
+{
+  g_return_val_if_fail (KEFU_IS_CALL (self), FALSE);
+  g_return_val_if_fail (KEFU_IS_CALL (other), FALSE);
+
+  if (other == self)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("A conference needs two different calls"));
+      return FALSE;
+    }
+  return check_attached (self, error) && check_attached (other, error)
+         && check_queued (self, kefu_call_conference (self->loop, self->calls, self->id,
+                                                      other->id),
+                          error);
+}
+
+gboolean
+kefu_call_get_in_conference (KefuCall *self)
+{
+  g_return_val_if_fail (KEFU_IS_CALL (self), FALSE);
+
+  return self->in_conference;
+}
+
+const char *
+kefu_call_get_transfer_target (KefuCall *self)
+{
+  g_return_val_if_fail (KEFU_IS_CALL (self), NULL);
+
+  return self->transfer_target;
+}
+
+guint
+kefu_call_get_replaces (KefuCall *self)
+{
+  g_return_val_if_fail (KEFU_IS_CALL (self), 0);
+
+  return self->replaces;
+}
+
+void
+kefu_call_set_replaces (KefuCall *self,
+                        guint     replaced_id)
+{
+  self->replaces = replaced_id;
+}
+
+/* Mutes (the far end hears silence; digits still go) or unmutes. */
+gboolean
+kefu_call_set_muted (KefuCall  *self,
+                     gboolean   muted,
+                     GError   **error)
+{
+  g_return_val_if_fail (KEFU_IS_CALL (self), FALSE);
+
+  if (!check_attached (self, error)
+      || !check_queued (self, kefu_call_mute (self->loop, self->calls, self->id, muted), error))
+    return FALSE;
+  if (self->muted != !!muted)
+    {
+      self->muted = !!muted;
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_MUTED]);
+    }
+  return TRUE;
+}
+
+gboolean
+kefu_call_get_muted (KefuCall *self)
+{
+  g_return_val_if_fail (KEFU_IS_CALL (self), FALSE);
+
+  return self->muted;
+}
+
+/**
+ * kefu_call_start_recording:
+ * @path: the WAV to write (stereo: the agent left, the far end right)
+ *
+ * Records the call from now until kefu_call_stop_recording() or its end.
+ * A file that cannot be created is an error now; the call goes on.
+ */
+gboolean
+kefu_call_start_recording (KefuCall    *self,
+                           const char  *path,
+                           GError     **error)
+{
+  g_autoptr(GError) local = NULL;
+  int err;
+
+  g_return_val_if_fail (KEFU_IS_CALL (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (!check_attached (self, error))
+    return FALSE;
+  err = kefu_call_record (self->loop, self->calls, self->id, path, &local);
+  if (local)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (!check_queued (self, err, error))
+    return FALSE;
+  set_string (self, &self->recording, path, PROP_RECORDING);
+  return TRUE;
+}
+
+gboolean
+kefu_call_stop_recording (KefuCall  *self,
+                          GError   **error)
+{
+  g_return_val_if_fail (KEFU_IS_CALL (self), FALSE);
+
+  if (!check_attached (self, error)
+      || !check_queued (self, kefu_call_record (self->loop, self->calls, self->id, NULL, NULL),
+                        error))
+    return FALSE;
+  set_string (self, &self->recording, NULL, PROP_RECORDING);
+  return TRUE;
+}
+
+const char *
+kefu_call_get_recording (KefuCall *self)
+{
+  g_return_val_if_fail (KEFU_IS_CALL (self), NULL);
+
+  return self->recording;
+}
+
+gboolean
+kefu_call_get_stats (KefuCall                     *self,
+                     struct kefu_rtp_stream_stats *stats)
+{
+  g_return_val_if_fail (KEFU_IS_CALL (self), FALSE);
+  g_return_val_if_fail (stats != NULL, FALSE);
+
+  memset (stats, 0, sizeof *stats);
+  return self->loop && kefu_call_stats (self->loop, self->calls, self->id, stats) == 0;
 }

@@ -50,6 +50,8 @@ const char       *kefu_call_get_codec              (KefuCall *self);
 int               kefu_call_get_telephone_event_pt (KefuCall *self);
 const char       *kefu_call_get_close_reason       (KefuCall *self);
 guint             kefu_call_get_close_code         (KefuCall *self);
+/* The media is SRTP (an account or listen identity with SRTP, over TLS). */
+gboolean          kefu_call_get_secure             (KefuCall *self);
 /* A header of the INVITE of an incoming call (X-Kefu-Queue, ...), name
  * matched without case; NULL if absent or for outgoing calls. */
 const char       *kefu_call_get_header             (KefuCall *self,
@@ -67,6 +69,31 @@ gboolean kefu_call_resume      (KefuCall *self, GError **error);
 /* Digits from "0-9*#A-D", in the phone's DTMF mode */
 gboolean kefu_call_send_digits (KefuCall *self, const char *digits, GError **error);
 
+/* Mute, recording (see each function's comment in kefu-call.c). */
+gboolean    kefu_call_set_muted       (KefuCall *self, gboolean muted, GError **error);
+gboolean    kefu_call_get_muted       (KefuCall *self);
+gboolean    kefu_call_start_recording (KefuCall *self, const char *path, GError **error);
+gboolean    kefu_call_stop_recording  (KefuCall *self, GError **error);
+const char *kefu_call_get_recording   (KefuCall *self);
+
+/* The call's media figures now (MOS, loss, jitter...; see
+ * kefu-rtp-stream.h); waits for the phone thread.  FALSE when the call
+ * has ended or has no media yet. */
+struct kefu_rtp_stream_stats;
+gboolean    kefu_call_get_stats       (KefuCall *self, struct kefu_rtp_stream_stats *stats);
+
+/* Transfer and conference (see each function's comment in kefu-call.c). */
+gboolean kefu_call_transfer_blind    (KefuCall *self, const char *uri, GError **error);
+gboolean kefu_call_transfer_to_call  (KefuCall *self, KefuCall *consultation, GError **error);
+gboolean kefu_call_decline_transfer  (KefuCall *self, GError **error);
+gboolean kefu_call_join_conference   (KefuCall *self, KefuCall *other, GError **error);
+gboolean kefu_call_get_in_conference (KefuCall *self);
+/* An attended transfer's call that replaced one of ours: that call's id
+ * (it closed with "replaced"); 0 for any other call. */
+guint    kefu_call_get_replaces      (KefuCall *self);
+/* The URI the far end's last transfer request named, or NULL. */
+const char *kefu_call_get_transfer_target (KefuCall *self);
+
 /* --- for KefuPhone only ----------------------------------------------- */
 struct kefu_phone_loop;
 struct kefu_calls;
@@ -77,6 +104,7 @@ KefuCall *kefu_call_new_attached (struct kefu_phone_loop *loop, struct kefu_call
                                   const char *peer_name, const GPtrArray *headers)
   G_GNUC_WARN_UNUSED_RESULT;
 void      kefu_call_handle_event (KefuCall *self, const struct kefu_call_event *ev);
+void      kefu_call_set_replaces (KefuCall *self, guint replaced_id);
 /* The phone is going away or the call closed: commands fail from now on,
  * and a call not closed yet becomes closed with @reason. */
 void      kefu_call_detach       (KefuCall *self, const char *reason);

@@ -46,10 +46,14 @@
 static const char *const event_names[] = {
   "registered", "registration_failed", "unregistered", "incoming", "ringing",
   "progress", "established", "held", "resumed", "remote_hold", "remote_resumed",
-  "dtmf", "closed", NULL,
+  "dtmf", "closed", "transfer_progress", "transfer_failed", "refer", "conference", NULL,
 };
 
 typedef struct {
+  /* a consult transfer under way (atransfer), 0 when none */
+  guint consult_held;
+  guint consult_call;
+
   /* options */
   char *account_id;             /* the AOR, NULL without --account */
   struct kefu_account_config account;
@@ -58,10 +62,19 @@ typedef struct {
   char *auth_user;
   char *registrar;
   char *backup;
+  char *transport;              /* the account's: udp, tcp, tls, or NULL */
+  char *account_dtmf;           /* the account's dtmf=, or NULL */
+  gboolean account_srtp;        /* the account's srtp=yes */
+  gboolean listen_srtp;         /* --srtp */
+  char *tls_cert;               /* --tls-cert: our certificate and key */
+  char *tls_ca;                 /* --tls-ca: CAs to trust */
+  guint16 tcp_port, tls_port;
   char *dtmf_mode;              /* rfc4733, info, inband, auto */
   char *listen_host;            /* NULL without --listen */
   guint16 listen_port;
   char *audio;                  /* file:IN.wav,OUT.wav, or NULL: null */
+  char *codecs;                 /* --codecs, or NULL: the engine's */
+  int telev_pt;                 /* --telephone-event: 0 default, -1 off */
   gboolean auto_answer;
 
   /* owned */
@@ -324,8 +337,11 @@ print_help (void)
   json_add_string (out, "commands",
                    "dial URI | answer [CALL] | hangup [CALL] | reject [busy|decline] [CALL] | "
                    "hold [CALL] | resume [CALL] | dtmf DIGITS [CALL] | stats [CALL] | "
-                   "wait EVENT [SECONDS] | help | quit; not yet: mute, transfer URI, "
-                   "atransfer, conference, record FILE");
+                   "transfer URI [CALL] | atransfer URI | atransfer complete | "
+                   "atransfer cancel | accept-transfer [CALL] | decline-transfer [CALL] | "
+                   "conference [CALL CALL] | "
+                   "mute [CALL] | unmute [CALL] | record FILE.wav [CALL] | record stop [CALL] | "
+                   "wait EVENT [SECONDS] | help | quit");
   json_event_end (out);
 }
 
@@ -338,10 +354,12 @@ add_stats (GString *out, const struct kefu_rtp_stream_stats *st)
                           ",\"packets_received\":%" G_GUINT64_FORMAT
                           ",\"packets_lost\":%" G_GUINT64_FORMAT
                           ",\"dtmf_received\":%" G_GUINT64_FORMAT
-                          ",\"remote_lost\":%d",
+                          ",\"remote_lost\":%d"
+                          ",\"srtp\":%s,\"srtp_dropped\":%" G_GUINT64_FORMAT,
                           (guint64) st->packets_sent, (guint64) st->packets_received,
                           (guint64) st->packets_lost, (guint64) st->dtmf_received,
-                          st->remote_lost);
+                          st->remote_lost, st->srtp ? "true" : "false",
+                          (guint64) st->srtp_dropped);
   /* %g of a double is valid JSON only when finite; C locale for the dot */
   {
     const struct { const char *key; double value; } reals[] = {
@@ -361,6 +379,85 @@ add_stats (GString *out, const struct kefu_rtp_stream_stats *st)
       }
   }
   g_string_append_c (out, '}');
+}
+
+/* atransfer URI: consult (hold the current call, call URI);
+ * atransfer [complete]: hand the held call over to the consulted one;
+ * atransfer cancel: hang up on the consulted one and resume. */
+static void
+run_attended_transfer (KefuPhoneCli *cli, const char *arg)
+{
+  const char *cmd = "atransfer";
+  guint held;
+
+  if (arg && (g_str_has_prefix (arg, "sip:") || g_str_has_prefix (arg, "sips:")))
+    {
+      GString *out;
+
+      if (cli->consult_call)
+        {
+          print_error (cmd, "a consultation is under way already (atransfer complete or cancel)");
+          return;
+        }
+      if (!pick_call (cli, cmd, NULL, &held))
+        return;
+      check_queued (cmd, kefu_call_hold (cli->loop, cli->calls, held, TRUE));
+      cli->consult_call = kefu_call_dial (cli->loop, cli->calls, cli->account_id, arg, NULL);
+      if (!cli->consult_call)
+        {
+          print_error (cmd, "could not dial %s", arg);
+          return;
+        }
+      cli->consult_held = held;
+      g_array_append_val (cli->live_calls, cli->consult_call);
+      out = json_event_begin ("dialing");
+      json_add_int (out, "call", cli->consult_call);
+      json_add_string (out, "to", arg);
+      json_add_int (out, "consulting_for", held);
+      json_event_end (out);
+      return;
+    }
+
+  if (!cli->consult_call || !call_is_live (cli, cli->consult_call)
+      || !call_is_live (cli, cli->consult_held))
+    {
+      print_error (cmd, "no consultation under way: start one with atransfer URI");
+      cli->consult_call = cli->consult_held = 0;
+      return;
+    }
+
+  if (!arg || g_str_equal (arg, "complete"))
+    check_queued (cmd, kefu_call_transfer_attended (cli->loop, cli->calls, cli->consult_held,
+                                                    cli->consult_call));
+  else if (g_str_equal (arg, "cancel"))
+    {
+      check_queued (cmd, kefu_call_hangup (cli->loop, cli->calls, cli->consult_call));
+      check_queued (cmd, kefu_call_hold (cli->loop, cli->calls, cli->consult_held, FALSE));
+    }
+  else
+    {
+      print_error (cmd, "atransfer URI | atransfer complete | atransfer cancel");
+      return;
+    }
+  cli->consult_call = cli->consult_held = 0;
+}
+
+static gboolean
+valid_codecs (const char *list)
+{
+  g_auto(GStrv) names = g_strsplit (list, ",", -1);
+  static const char *const known[] = { "opus", "pcmu", "pcma", NULL };
+
+  if (!names[0])
+    return FALSE;
+  for (char **n = names; *n; n++)
+    {
+      g_autofree char *lower = g_ascii_strdown (g_strstrip (*n), -1);
+
+      if (!g_strv_contains (known, lower))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -481,8 +578,6 @@ run_command (KefuPhoneCli *cli, const char *line)
     {
       if (!arg1 || strspn (arg1, "0123456789*#ABCDabcd") != strlen (arg1))
         print_error (cmd, "dtmf needs digits from 0-9, *, #, A-D, e.g. dtmf 123#");
-      else if (g_strcmp0 (cli->dtmf_mode, "inband") == 0)
-        print_error (cmd, "inband dtmf is not supported yet");
       else if (pick_call (cli, cmd, arg2, &call_id))
         {
           g_autofree char *digits = g_ascii_strup (arg1, -1);
@@ -510,12 +605,101 @@ run_command (KefuPhoneCli *cli, const char *line)
           json_event_end (out);
         }
     }
-  else if (g_str_equal (cmd, "mute") || g_str_equal (cmd, "unmute")
-           || g_str_equal (cmd, "transfer") || g_str_equal (cmd, "atransfer")
-           || g_str_equal (cmd, "conference") || g_str_equal (cmd, "record"))
+  else if (g_str_equal (cmd, "transfer"))
     {
-      /* no engine support yet: say so rather than do nothing */
-      print_error (cmd, "%s is not supported yet", cmd);
+      if (!arg1 || !kefu_call_transfer_target_valid (arg1))
+        print_error (cmd, "transfer needs a SIP URI, e.g. transfer sip:2001@127.0.0.1:5090");
+      else if (pick_call (cli, cmd, arg2, &call_id))
+        check_queued (cmd, kefu_call_transfer (cli->loop, cli->calls, call_id, arg1));
+    }
+  else if (g_str_equal (cmd, "atransfer"))
+    run_attended_transfer (cli, arg1);
+  else if (g_str_equal (cmd, "accept-transfer") || g_str_equal (cmd, "decline-transfer"))
+    {
+      if (!pick_call (cli, cmd, arg1, &call_id))
+        return TRUE;
+      if (g_str_equal (cmd, "decline-transfer"))
+        check_queued (cmd, kefu_call_refer_decline (cli->loop, cli->calls, call_id));
+      else
+        {
+          guint new_id = kefu_call_refer_accept (cli->loop, cli->calls, call_id);
+          GString *out;
+
+          if (!new_id)
+            {
+              print_error (cmd, "could not follow the transfer of call %u", call_id);
+              return TRUE;
+            }
+          g_array_append_val (cli->live_calls, new_id);
+          out = json_event_begin ("dialing");
+          json_add_int (out, "call", new_id);
+          json_add_int (out, "transfer_of", call_id);
+          json_event_end (out);
+        }
+    }
+  else if (g_str_equal (cmd, "conference"))
+    {
+      guint a, b;
+
+      if (arg1 && arg2)
+        {
+          if (!pick_call (cli, cmd, arg1, &a) || !pick_call (cli, cmd, arg2, &b))
+            return TRUE;
+        }
+      else if (cli->live_calls->len >= 2)
+        {
+          a = g_array_index (cli->live_calls, guint, cli->live_calls->len - 2);
+          b = g_array_index (cli->live_calls, guint, cli->live_calls->len - 1);
+        }
+      else
+        {
+          print_error (cmd, "a conference needs two calls");
+          return TRUE;
+        }
+      check_queued (cmd, kefu_call_conference (cli->loop, cli->calls, a, b));
+    }
+  else if (g_str_equal (cmd, "mute") || g_str_equal (cmd, "unmute"))
+    {
+      if (pick_call (cli, cmd, arg1, &call_id))
+        {
+          gboolean muted = g_str_equal (cmd, "mute");
+          GString *out;
+
+          if (kefu_call_mute (cli->loop, cli->calls, call_id, muted))
+            print_error (cmd, "could not %s call %u", cmd, call_id);
+          else
+            {
+              out = json_event_begin (muted ? "muted" : "unmuted");
+              json_add_int (out, "call", call_id);
+              json_event_end (out);
+            }
+        }
+    }
+  else if (g_str_equal (cmd, "record"))
+    {
+      g_autoptr(GError) error = NULL;
+      gboolean stop = arg1 && g_str_equal (arg1, "stop");
+      GString *out;
+      int err;
+
+      if (!arg1)
+        {
+          print_error (cmd, "record FILE.wav [CALL] | record stop [CALL]");
+          return TRUE;
+        }
+      if (!pick_call (cli, cmd, arg2, &call_id))
+        return TRUE;
+      err = kefu_call_record (cli->loop, cli->calls, call_id, stop ? NULL : arg1, &error);
+      if (err)
+        print_error (cmd, "%s", error ? error->message : g_strerror (err));
+      else
+        {
+          out = json_event_begin (stop ? "recording_stopped" : "recording");
+          json_add_int (out, "call", call_id);
+          if (!stop)
+            json_add_string (out, "file", arg1);
+          json_event_end (out);
+        }
     }
   else
     print_error (NULL, "unknown command “%s”; try help", cmd);
@@ -660,6 +844,10 @@ on_call_event (const struct kefu_call_event *ev, void *arg)
     case KEFU_CALL_EVENT_REMOTE_RESUMED: name = "remote_resumed"; break;
     case KEFU_CALL_EVENT_CLOSED: name = "closed"; break;
     case KEFU_CALL_EVENT_DTMF: name = "dtmf"; break;
+    case KEFU_CALL_EVENT_TRANSFER_PROGRESS: name = "transfer_progress"; break;
+    case KEFU_CALL_EVENT_TRANSFER_FAILED: name = "transfer_failed"; break;
+    case KEFU_CALL_EVENT_REFER: name = "refer"; break;
+    case KEFU_CALL_EVENT_CONFERENCE: name = "conference"; break;
     default: return;
     }
 
@@ -675,6 +863,8 @@ on_call_event (const struct kefu_call_event *ev, void *arg)
       json_add_string (out, "from_name", ev->from_name);
       json_add_string (out, "to", ev->to_uri);
       add_headers (out, ev->headers);
+      if (ev->replaces)
+        json_add_int (out, "replaces", ev->replaces);
       if (!call_is_live (cli, ev->call_id))
         g_array_append_val (cli->live_calls, ev->call_id);
       break;
@@ -688,6 +878,15 @@ on_call_event (const struct kefu_call_event *ev, void *arg)
       if (ev->has_stats)
         add_stats (out, &ev->stats);
       call_forget (cli, ev->call_id);
+      break;
+    case KEFU_CALL_EVENT_TRANSFER_PROGRESS:
+    case KEFU_CALL_EVENT_TRANSFER_FAILED:
+      json_add_int (out, "code", ev->scode);
+      json_add_string (out, "reason", ev->reason);
+      break;
+    case KEFU_CALL_EVENT_REFER:
+      json_add_string (out, "target", ev->refer_to);
+      json_add_string (out, "referred_by", ev->referred_by);
       break;
     case KEFU_CALL_EVENT_DTMF:
       {
@@ -707,6 +906,7 @@ on_call_event (const struct kefu_call_event *ev, void *arg)
       json_add_int (out, "local_rtp_port", ev->local_rtp_port);
       json_add_bool (out, "local_hold", ev->local_hold);
       json_add_bool (out, "remote_hold", ev->remote_hold);
+      json_add_bool (out, "srtp", ev->srtp);
       break;
     }
   json_event_end (out);
@@ -736,9 +936,12 @@ on_reg_event (const struct kefu_reg_event *ev, void *arg)
   json_add_string (out, "account", ev->account_id);
   json_add_string (out, "registrar",
                    ev->registrar == KEFU_REGISTRAR_BACKUP ? "backup" : "primary");
+  json_add_string (out, "transport", kefu_transport_name (ev->transport));
   if (ev->state != KEFU_REG_REGISTERED)
     json_add_string (out, "reason", ev->reason);
   json_add_int (out, "code", ev->scode);
+  if (ev->state == KEFU_REG_FAILED)
+    json_add_int (out, "retry_in", ev->retry_in_s);
   json_event_end (out);
 
   note_event (cli, name);
@@ -752,13 +955,21 @@ setup_phone (void *arg)
   struct kefu_ua_config cfg = {
     .laddr = cli->listen_host,
     .udp_port = cli->listen_port,
+    /* 5060 takes TCP 5060 and TLS 5061 as well */
+    .tcp_port = cli->listen_port,
+    .tls_port = cli->listen_port ? cli->listen_port + 1 : 0,
+    .tls_cert = cli->tls_cert,
+    .tls_ca_file = cli->tls_ca,
     .eventh = on_reg_event,
     .arg = cli,
   };
   struct kefu_calls_config ccfg = {
     .listen_any = cli->listen_host != NULL,
     .audio = cli->audio,
-    .dtmf_mode = g_strcmp0 (cli->dtmf_mode, "inband") == 0 ? NULL : cli->dtmf_mode,
+    .dtmf_mode = cli->dtmf_mode,
+    .srtp = cli->listen_srtp,
+    .codecs = cli->codecs,
+    .telev_pt = cli->telev_pt,
     .eventh = on_call_event,
     .arg = cli,
   };
@@ -768,6 +979,10 @@ setup_phone (void *arg)
   err = kefu_ua_alloc (&cli->ua, cli->loop, &cfg);
   if (!err)
     err = kefu_ua_local_port (cli->ua, SIP_TRANSP_UDP, &cli->sip_port);
+  if (!err)
+    err = kefu_ua_local_port (cli->ua, KEFU_SIP_TRANSPORT_TCP, &cli->tcp_port);
+  if (!err)
+    err = kefu_ua_local_port (cli->ua, KEFU_SIP_TRANSPORT_TLS, &cli->tls_port);
   if (!err)
     err = kefu_calls_alloc (&cli->calls, cli->loop, cli->ua, &ccfg);
   if (!err && cli->account_id)
@@ -807,6 +1022,15 @@ sip_uri_hostport (const char *uri)
   if (!len)
     return NULL;
   return g_strndup (at + 1, len);
+}
+
+/* sips:, or ;transport=tls among the URI's parameters */
+static gboolean
+uri_is_tls (const char *uri)
+{
+  g_autofree char *lower = g_ascii_strdown (uri, -1);
+
+  return g_str_has_prefix (lower, "sips:") || strstr (lower, ";transport=tls") != NULL;
 }
 
 /* --account 'sip:alice@host;password=...;dtmf=...;registrar=URI;backup=URI'
@@ -855,7 +1079,33 @@ parse_account (KefuPhoneCli *cli, const char *spec, GError **error)
             }
           if (!cli->dtmf_mode)
             cli->dtmf_mode = g_strdup (value);
+          g_free (cli->account_dtmf);
+          cli->account_dtmf = g_strdup (value);
           uri_target = NULL;
+          continue;
+        }
+      else if (g_str_equal (key, "srtp"))
+        {
+          if (!g_str_equal (value, "yes") && !g_str_equal (value, "no"))
+            {
+              g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           _("--account: srtp=%s: use yes or no"), value);
+              return FALSE;
+            }
+          cli->account_srtp = g_str_equal (value, "yes");
+          uri_target = NULL;
+          continue;
+        }
+      else if (g_str_equal (key, "transport") && !uri_target)
+        {
+          if (!kefu_transport_from_name (value, NULL))
+            {
+              g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           _("--account: transport=%s: use udp, tcp or tls"), value);
+              return FALSE;
+            }
+          g_free (cli->transport);
+          cli->transport = g_ascii_strdown (value, -1);
           continue;
         }
       else if (uri_target)
@@ -870,7 +1120,7 @@ parse_account (KefuPhoneCli *cli, const char *spec, GError **error)
         {
           g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                        _("--account: unknown parameter “%s” (password, auth_user, dtmf, "
-                         "registrar, backup)"), key);
+                         "srtp, transport, registrar, backup)"), key);
           return FALSE;
         }
 
@@ -901,6 +1151,16 @@ parse_account (KefuPhoneCli *cli, const char *spec, GError **error)
       return FALSE;
     }
 
+  /* the engine's rule (kefu_account_config.srtp), said before it starts */
+  if (cli->account_srtp
+      && (cli->transport ? !g_str_equal (cli->transport, "tls") : !uri_is_tls (cli->registrar)))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("--account: srtp=yes needs TLS (transport=tls or a sips: registrar): "
+                     "over UDP or TCP the SRTP keys would travel in clear text"));
+      return FALSE;
+    }
+
   cli->account_id = g_strdup (cli->aor);
   cli->account = (struct kefu_account_config) {
     .id = cli->account_id,
@@ -909,6 +1169,9 @@ parse_account (KefuPhoneCli *cli, const char *spec, GError **error)
     .password = cli->password,
     .registrar = cli->registrar,
     .backup_registrar = cli->backup,
+    .transport = cli->transport,
+    .dtmf_mode = cli->account_dtmf,
+    .srtp = cli->account_srtp,
   };
   return TRUE;
 }
@@ -1008,12 +1271,17 @@ cli_clear (KefuPhoneCli *cli)
   g_clear_pointer (&cli->unwaited, g_hash_table_unref);
   g_clear_pointer (&cli->main_loop, g_main_loop_unref);
   g_free (cli->waiting_for);
+  g_free (cli->codecs);
   g_free (cli->account_id);
   g_free (cli->aor);
   g_free (cli->password);
   g_free (cli->auth_user);
   g_free (cli->registrar);
   g_free (cli->backup);
+  g_free (cli->transport);
+  g_free (cli->account_dtmf);
+  g_free (cli->tls_cert);
+  g_free (cli->tls_ca);
   g_free (cli->dtmf_mode);
   g_free (cli->listen_host);
   g_free (cli->audio);
@@ -1027,16 +1295,32 @@ main (int argc, char **argv)
   g_autofree char *dtmf = NULL;
   g_autofree char *audio = NULL;
   gboolean auto_answer = FALSE;
+  g_autofree char *codecs = NULL;
+  g_autofree char *telev = NULL;
+  g_autofree char *tls_cert = NULL;
+  g_autofree char *tls_ca = NULL;
+  gboolean srtp = FALSE;
   const GOptionEntry entries[] = {
     { "account", 0, 0, G_OPTION_ARG_STRING, &account,
-      N_("Register this account: "
-         "sip:USER@HOST;password=…[;registrar=URI][;backup=URI][;dtmf=MODE]"), N_("SPEC") },
+      N_("Register this account: sip:USER@HOST;password=…[;registrar=URI][;backup=URI]"
+         "[;dtmf=MODE][;transport=udp|tcp|tls][;srtp=yes|no]"), N_("SPEC") },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert,
+      N_("PEM file with our TLS certificate and key, for calls over TLS to us"), N_("FILE") },
+    { "tls-ca", 0, 0, G_OPTION_ARG_FILENAME, &tls_ca,
+      N_("PEM file of CAs whose TLS server certificates to trust, besides the system's"),
+      N_("FILE") },
     { "listen", 0, 0, G_OPTION_ARG_STRING, &listen,
       N_("Take calls on this address without registering"), N_("HOST:PORT") },
+    { "srtp", 0, 0, G_OPTION_ARG_NONE, &srtp,
+      N_("Calls of the --listen identity require SRTP, over TLS only (needs --tls-cert)"), NULL },
     { "dtmf", 0, 0, G_OPTION_ARG_STRING, &dtmf,
       N_("DTMF mode: rfc4733, info, inband or auto"), N_("MODE") },
     { "audio", 0, 0, G_OPTION_ARG_STRING, &audio,
       N_("Audio: file:IN.wav,OUT.wav or null"), N_("SPEC") },
+    { "codecs", 0, 0, G_OPTION_ARG_STRING, &codecs,
+      N_("Codecs to offer and accept, preferred first: opus, pcmu, pcma"), N_("LIST") },
+    { "telephone-event", 0, 0, G_OPTION_ARG_STRING, &telev,
+      N_("RFC 4733 payload type to offer (96-127), or off"), N_("PT") },
     { "auto-answer", 0, 0, G_OPTION_ARG_NONE, &auto_answer,
       N_("Answer incoming calls"), NULL },
     G_OPTION_ENTRY_NULL
@@ -1072,6 +1356,14 @@ main (int argc, char **argv)
       cli_clear (&cli);
       return EXIT_USAGE;
     }
+  if (srtp && (!listen || !tls_cert))
+    {
+      g_printerr (_("kefu-phone: --srtp is for calls over TLS to the --listen identity: give "
+                    "--listen and --tls-cert (an account takes ;srtp=yes)\n"));
+      cli_clear (&cli);
+      return EXIT_USAGE;
+    }
+  cli.listen_srtp = srtp;
   if (dtmf && !valid_dtmf_mode (dtmf))
     {
       g_printerr (_("kefu-phone: --dtmf %s: use rfc4733, info, inband or auto\n"), dtmf);
@@ -1083,7 +1375,33 @@ main (int argc, char **argv)
       g_free (cli.dtmf_mode);
       cli.dtmf_mode = g_strdup (dtmf);
     }
+  if (codecs && !valid_codecs (codecs))
+    {
+      g_printerr (_("kefu-phone: --codecs %s: use a comma-separated list of opus, pcmu and "
+                    "pcma\n"), codecs);
+      cli_clear (&cli);
+      return EXIT_USAGE;
+    }
+  if (telev)
+    {
+      guint64 pt = 0;
+
+      if (g_str_equal (telev, "off"))
+        cli.telev_pt = -1;
+      else if (g_ascii_string_to_unsigned (telev, 10, 96, 127, &pt, NULL))
+        cli.telev_pt = (int) pt;
+      else
+        {
+          g_printerr (_("kefu-phone: --telephone-event %s: use a payload type from 96 to 127, "
+                        "or off\n"), telev);
+          cli_clear (&cli);
+          return EXIT_USAGE;
+        }
+    }
+  cli.codecs = g_steal_pointer (&codecs);
   cli.auto_answer = auto_answer;
+  cli.tls_cert = g_steal_pointer (&tls_cert);
+  cli.tls_ca = g_steal_pointer (&tls_ca);
 
   cli.main_loop = g_main_loop_new (NULL, FALSE);
   cli.live_calls = g_array_new (FALSE, FALSE, sizeof (guint));
@@ -1113,6 +1431,8 @@ main (int argc, char **argv)
 
     json_add_string (out, "address", cli.listen_host ? cli.listen_host : "127.0.0.1");
     json_add_int (out, "sip_port", cli.sip_port);
+    json_add_int (out, "tcp_port", cli.tcp_port);
+    json_add_int (out, "tls_port", cli.tls_port);
     json_add_bool (out, "listen", cli.listen_host != NULL);
     json_event_end (out);
   }

@@ -11,6 +11,7 @@
 
 #include "kefu-call-session.h"
 #include "kefu-phone-loop.h"
+#include "kefu-account-private.h"
 #include "kefu-registration.h"
 
 #define SIP_TRANSP_UDP 0        /* libre's enum sip_transp */
@@ -18,11 +19,6 @@
 /* Bounds the drain of events posted while the loop stopped (see dispose). */
 #define DRAIN_MAX_ITERATIONS 1000
 
-G_DEFINE_ENUM_TYPE (KefuRegistrationState, kefu_registration_state,
-  G_DEFINE_ENUM_VALUE (KEFU_REGISTRATION_STATE_UNREGISTERED, "unregistered"),
-  G_DEFINE_ENUM_VALUE (KEFU_REGISTRATION_STATE_REGISTERING, "registering"),
-  G_DEFINE_ENUM_VALUE (KEFU_REGISTRATION_STATE_REGISTERED, "registered"),
-  G_DEFINE_ENUM_VALUE (KEFU_REGISTRATION_STATE_FAILED, "failed"))
 
 enum {
   PROP_0,
@@ -35,6 +31,9 @@ enum {
   PROP_AUTO_ANSWER,
   PROP_SIP_PORT,
   PROP_CALLS,
+  PROP_ACCOUNTS,
+  PROP_TLS_CERTIFICATE,
+  PROP_TLS_CA_FILE,
   N_PROPS
 };
 
@@ -67,7 +66,11 @@ struct _KefuPhone {
   GMainContext *ui_context;     /* where events arrive and signals go out */
   GListStore *calls;            /* KefuCall, live ones */
   GHashTable *calls_by_id;      /* call id -> KefuCall, borrowed from calls */
-  GHashTable *registrations;    /* AOR -> KefuRegistrationState */
+  GListStore *accounts;         /* KefuAccount, registered with the UA */
+  GHashTable *accounts_changed; /* KefuAccount set, to register again */
+  guint accounts_changed_source;
+  char *tls_certificate;        /* construct-only */
+  char *tls_ca_file;            /* construct-only */
   gboolean stopping;            /* dispose began: events are dropped */
 
   /* the phone thread's: only passed back to kefu_call_* and _loop_* */
@@ -77,6 +80,7 @@ struct _KefuPhone {
 };
 
 static void kefu_phone_initable_iface_init (GInitableIface *iface);
+static void release_accounts (KefuPhone *self);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (KefuPhone, kefu_phone, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
@@ -104,6 +108,7 @@ on_incoming (KefuPhone *self, const struct kefu_call_event *ev)
   call = kefu_call_new_attached (self->loop, self->engine, ev->call_id,
                                  KEFU_CALL_DIRECTION_INCOMING, ev->from_uri, ev->from_name,
                                  ev->headers);
+  kefu_call_set_replaces (call, ev->replaces);
   g_hash_table_insert (self->calls_by_id, GUINT_TO_POINTER (ev->call_id), call);
   g_list_store_append (self->calls, call);
   g_signal_emit (self, signals[SIGNAL_INCOMING_CALL], 0, call);
@@ -170,9 +175,13 @@ on_reg_event (const struct kefu_reg_event *ev, void *arg)
     return;
 
   g_object_ref (self);
-  if (g_hash_table_contains (self->registrations, ev->account_id))
-    g_hash_table_insert (self->registrations, g_strdup (ev->account_id),
-                         GINT_TO_POINTER (state));
+  {
+    KefuAccount *account = kefu_phone_lookup_account (self, ev->account_id);
+
+    /* removed accounts' last events (unregistered) are not theirs to show */
+    if (account)
+      kefu_account_apply_event (account, ev);
+  }
   g_signal_emit (self, signals[SIGNAL_REGISTRATION_CHANGED], 0, ev->account_id, state,
                  ev->reason, (guint) ev->scode);
   g_object_unref (self);
@@ -186,6 +195,8 @@ setup_phone (void *arg)
   struct kefu_ua_config cfg = {
     .laddr = self->listen_host,
     .udp_port = self->listen_port,
+    .tls_cert = self->tls_certificate,
+    .tls_ca_file = self->tls_ca_file,
     .eventh = on_reg_event,
     .arg = self,
   };
@@ -328,6 +339,15 @@ kefu_phone_get_property (GObject    *object,
     case PROP_CALLS:
       g_value_set_object (value, self->calls);
       break;
+    case PROP_ACCOUNTS:
+      g_value_set_object (value, self->accounts);
+      break;
+    case PROP_TLS_CERTIFICATE:
+      g_value_set_string (value, self->tls_certificate);
+      break;
+    case PROP_TLS_CA_FILE:
+      g_value_set_string (value, self->tls_ca_file);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -364,6 +384,12 @@ kefu_phone_set_property (GObject      *object,
     case PROP_AUTO_ANSWER:
       self->auto_answer = g_value_get_boolean (value);
       break;
+    case PROP_TLS_CERTIFICATE:
+      self->tls_certificate = g_value_dup_string (value);
+      break;
+    case PROP_TLS_CA_FILE:
+      self->tls_ca_file = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -375,6 +401,7 @@ kefu_phone_dispose (GObject *object)
   KefuPhone *self = KEFU_PHONE (object);
 
   stop_loop (self);
+  release_accounts (self);
 
   /* the engine hung them up; their CLOSED events were dropped above */
   if (self->calls)
@@ -401,7 +428,10 @@ kefu_phone_finalize (GObject *object)
 
   g_clear_object (&self->calls);
   g_clear_pointer (&self->calls_by_id, g_hash_table_unref);
-  g_clear_pointer (&self->registrations, g_hash_table_unref);
+  g_clear_object (&self->accounts);
+  g_clear_pointer (&self->accounts_changed, g_hash_table_unref);
+  g_free (self->tls_certificate);
+  g_free (self->tls_ca_file);
   g_clear_pointer (&self->ui_context, g_main_context_unref);
   g_free (self->listen_address);
   g_free (self->listen_user);
@@ -448,6 +478,14 @@ kefu_phone_class_init (KefuPhoneClass *klass)
     g_param_spec_uint ("sip-port", NULL, NULL, 0, G_MAXUINT16, 0, ro);
   props[PROP_CALLS] =
     g_param_spec_object ("calls", NULL, NULL, G_TYPE_LIST_MODEL, ro);
+  props[PROP_ACCOUNTS] =
+    g_param_spec_object ("accounts", NULL, NULL, G_TYPE_LIST_MODEL, ro);
+  /* PEM file with our certificate and key, for TLS peers calling us */
+  props[PROP_TLS_CERTIFICATE] =
+    g_param_spec_string ("tls-certificate", NULL, NULL, NULL, co);
+  /* PEM file of CAs whose server certificates we trust, besides the system's */
+  props[PROP_TLS_CA_FILE] =
+    g_param_spec_string ("tls-ca-file", NULL, NULL, NULL, co);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   /**
@@ -483,7 +521,9 @@ kefu_phone_init (KefuPhone *self)
   self->ui_context = g_main_context_ref_thread_default ();
   self->calls = g_list_store_new (KEFU_TYPE_CALL);
   self->calls_by_id = g_hash_table_new (g_direct_hash, g_direct_equal);
-  self->registrations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->accounts = g_list_store_new (KEFU_TYPE_ACCOUNT);
+  self->accounts_changed = g_hash_table_new_full (g_direct_hash, g_direct_equal,
+                                                  g_object_unref, NULL);
 }
 
 KefuPhone *
@@ -531,6 +571,15 @@ register_account (void *arg)
 
 /* phone thread */
 static int
+update_account (void *arg)
+{
+  AccountCommand *cmd = arg;
+
+  return kefu_ua_account_update (cmd->self->ua, &cmd->config);
+}
+
+/* phone thread */
+static int
 unregister_account (void *arg)
 {
   AccountCommand *cmd = arg;
@@ -547,7 +596,157 @@ check_running (KefuPhone *self, GError **error)
   return FALSE;
 }
 
+static gboolean
+find_account (KefuPhone   *self,
+              const char  *aor,
+              guint       *position)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->accounts));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(KefuAccount) account = g_list_model_get_item (G_LIST_MODEL (self->accounts), i);
+
+      if (g_strcmp0 (kefu_account_get_aor (account), aor) == 0)
+        {
+          *position = i;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/* Settings changed in one go (g_object_set of several) register once. */
+static gboolean
+on_accounts_changed_idle (gpointer data)
+{
+  KefuPhone *self = data;
+  GHashTableIter iter;
+  gpointer key;
+
+  self->accounts_changed_source = 0;
+  g_hash_table_iter_init (&iter, self->accounts_changed);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      KefuAccount *account = key;
+      AccountCommand cmd = { .self = self };
+      guint position;
+      int err;
+
+      if (!self->loop || !find_account (self, kefu_account_get_aor (account), &position))
+        continue;
+      kefu_account_get_config (account, &cmd.config);
+      err = kefu_phone_loop_call_sync (self->loop, update_account, &cmd);
+      if (err)
+        {
+          g_autofree char *reason = g_strdup_printf (_("invalid settings: %s"), g_strerror (err));
+          struct kefu_reg_event ev = {
+            .account_id = (char *) kefu_account_get_aor (account),
+            .state = KEFU_REG_FAILED,
+            .reason = reason,
+          };
+
+          g_warning ("%s: %s", ev.account_id, reason);
+          kefu_account_apply_event (account, &ev);
+        }
+    }
+  g_hash_table_remove_all (self->accounts_changed);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_account_configuration_changed (KefuAccount *account,
+                                  KefuPhone   *self)
+{
+  g_hash_table_add (self->accounts_changed, g_object_ref (account));
+  if (!self->accounts_changed_source)
+    {
+      GSource *source = g_idle_source_new ();
+
+      g_source_set_callback (source, on_accounts_changed_idle, self, NULL);
+      self->accounts_changed_source = g_source_attach (source, self->ui_context);
+      g_source_unref (source);
+    }
+}
+
+/* dispose: the loop has stopped and un-REGISTERed every account */
+static void
+release_accounts (KefuPhone *self)
+{
+  if (self->accounts_changed_source)
+    {
+      GSource *source = g_main_context_find_source_by_id (self->ui_context,
+                                                          self->accounts_changed_source);
+
+      if (source)
+        g_source_destroy (source);
+      self->accounts_changed_source = 0;
+    }
+  if (self->accounts_changed)
+    g_hash_table_remove_all (self->accounts_changed);
+  if (!self->accounts)
+    return;
+
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->accounts)); i++)
+    {
+      g_autoptr(KefuAccount) account = g_list_model_get_item (G_LIST_MODEL (self->accounts), i);
+
+      g_signal_handlers_disconnect_by_data (account, self);
+      kefu_account_reset (account);
+    }
+  g_list_store_remove_all (self->accounts);
+}
+
 gboolean
+kefu_phone_register_account (KefuPhone    *self,
+                             KefuAccount  *account,
+                             GError      **error)
+{
+  AccountCommand cmd = { .self = self };
+  const char *aor;
+  guint position;
+  int err;
+
+  g_return_val_if_fail (KEFU_IS_PHONE (self), FALSE);
+  g_return_val_if_fail (KEFU_IS_ACCOUNT (account), FALSE);
+
+  if (!check_running (self, error))
+    return FALSE;
+  aor = kefu_account_get_aor (account);
+  if (!aor || !(g_str_has_prefix (aor, "sip:") || g_str_has_prefix (aor, "sips:"))
+      || !strchr (aor, '@'))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a SIP address like sip:alice@pbx.example.com"),
+                   aor ? aor : "");
+      return FALSE;
+    }
+  if (find_account (self, aor, &position))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                   _("Cannot register %s: %s"), aor, g_strerror (EALREADY));
+      return FALSE;
+    }
+
+  kefu_account_get_config (account, &cmd.config);
+  /* in the model before the first event can come */
+  g_list_store_append (self->accounts, account);
+  err = kefu_phone_loop_call_sync (self->loop, register_account, &cmd);
+  if (err)
+    {
+      if (find_account (self, aor, &position))
+        g_list_store_remove (self->accounts, position);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
+                   _("Cannot register %s: %s"), aor,
+                   err == EINVAL ? _("invalid settings") : g_strerror (err));
+      return FALSE;
+    }
+  g_signal_connect_object (account, "configuration-changed",
+                           G_CALLBACK (on_account_configuration_changed), self, 0);
+  return TRUE;
+}
+
+KefuAccount *
 kefu_phone_add_account (KefuPhone   *self,
                         const char  *aor,
                         const char  *password,
@@ -555,47 +754,17 @@ kefu_phone_add_account (KefuPhone   *self,
                         const char  *backup,
                         GError     **error)
 {
-  g_autofree char *default_registrar = NULL;
-  AccountCommand cmd = { .self = self };
-  int err;
+  g_autoptr(KefuAccount) account = NULL;
 
-  g_return_val_if_fail (KEFU_IS_PHONE (self), FALSE);
-  g_return_val_if_fail (aor != NULL, FALSE);
-  g_return_val_if_fail (password != NULL, FALSE);
+  g_return_val_if_fail (KEFU_IS_PHONE (self), NULL);
+  g_return_val_if_fail (aor != NULL, NULL);
+  g_return_val_if_fail (password != NULL, NULL);
 
-  if (!check_running (self, error))
-    return FALSE;
-  if (!g_str_has_prefix (aor, "sip:") || !strchr (aor, '@'))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("“%s” is not a SIP address like sip:alice@pbx.example.com"), aor);
-      return FALSE;
-    }
-  if (!registrar)
-    {
-      const char *host = strchr (aor, '@') + 1;
-
-      registrar = default_registrar = g_strconcat ("sip:", host, NULL);
-    }
-
-  cmd.config = (struct kefu_account_config) {
-    .id = aor,
-    .aor = aor,
-    .password = password,
-    .registrar = registrar,
-    .backup_registrar = backup,
-  };
-  g_hash_table_insert (self->registrations, g_strdup (aor),
-                       GINT_TO_POINTER (KEFU_REGISTRATION_STATE_REGISTERING));
-  err = kefu_phone_loop_call_sync (self->loop, register_account, &cmd);
-  if (err)
-    {
-      g_hash_table_remove (self->registrations, aor);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
-                   _("Cannot register %s: %s"), aor, g_strerror (err));
-      return FALSE;
-    }
-  return TRUE;
+  account = g_object_new (KEFU_TYPE_ACCOUNT, "aor", aor, "password", password,
+                          "registrar", registrar, "backup-registrar", backup, NULL);
+  if (!kefu_phone_register_account (self, account, error))
+    return NULL;
+  return account;  /* the accounts model holds it */
 }
 
 gboolean
@@ -604,6 +773,8 @@ kefu_phone_remove_account (KefuPhone   *self,
                            GError     **error)
 {
   AccountCommand cmd = { .self = self, .config.id = aor };
+  g_autoptr(KefuAccount) account = NULL;
+  guint position;
   int err;
 
   g_return_val_if_fail (KEFU_IS_PHONE (self), FALSE);
@@ -612,7 +783,14 @@ kefu_phone_remove_account (KefuPhone   *self,
   if (!check_running (self, error))
     return FALSE;
   err = kefu_phone_loop_call_sync (self->loop, unregister_account, &cmd);
-  g_hash_table_remove (self->registrations, aor);
+  if (find_account (self, aor, &position))
+    {
+      account = g_list_model_get_item (G_LIST_MODEL (self->accounts), position);
+      g_signal_handlers_disconnect_by_data (account, self);
+      g_hash_table_remove (self->accounts_changed, account);
+      g_list_store_remove (self->accounts, position);
+      kefu_account_reset (account);
+    }
   if (err)
     {
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (err),
@@ -622,14 +800,54 @@ kefu_phone_remove_account (KefuPhone   *self,
   return TRUE;
 }
 
+GListModel *
+kefu_phone_get_accounts (KefuPhone *self)
+{
+  g_return_val_if_fail (KEFU_IS_PHONE (self), NULL);
+  return G_LIST_MODEL (self->accounts);
+}
+
+KefuAccount *
+kefu_phone_lookup_account (KefuPhone  *self,
+                           const char *aor)
+{
+  g_autoptr(KefuAccount) account = NULL;
+  guint position;
+
+  g_return_val_if_fail (KEFU_IS_PHONE (self), NULL);
+
+  if (!aor || !self->accounts || !find_account (self, aor, &position))
+    return NULL;
+  account = g_list_model_get_item (G_LIST_MODEL (self->accounts), position);
+  return account;  /* the model holds a reference */
+}
+
 KefuRegistrationState
 kefu_phone_get_registration_state (KefuPhone  *self,
                                    const char *aor)
 {
+  KefuAccount *account;
+
   g_return_val_if_fail (KEFU_IS_PHONE (self), KEFU_REGISTRATION_STATE_UNREGISTERED);
   g_return_val_if_fail (aor != NULL, KEFU_REGISTRATION_STATE_UNREGISTERED);
 
-  return GPOINTER_TO_INT (g_hash_table_lookup (self->registrations, aor));
+  account = kefu_phone_lookup_account (self, aor);
+  return account ? kefu_account_get_state (account) : KEFU_REGISTRATION_STATE_UNREGISTERED;
+}
+
+/* No event of the call can come before we return: they are dispatched on
+ * this thread's context.  (transfer full) */
+static KefuCall *
+add_outgoing_call (KefuPhone  *self,
+                   guint       id,
+                   const char *uri)
+{
+  KefuCall *call = kefu_call_new_attached (self->loop, self->engine, id,
+                                           KEFU_CALL_DIRECTION_OUTGOING, uri, NULL, NULL);
+
+  g_hash_table_insert (self->calls_by_id, GUINT_TO_POINTER (id), call);
+  g_list_store_append (self->calls, call);
+  return call;
 }
 
 KefuCall *
@@ -639,7 +857,6 @@ kefu_phone_dial_full (KefuPhone          *self,
                       const char *const  *headers,
                       GError            **error)
 {
-  KefuCall *call;
   guint id;
 
   g_return_val_if_fail (KEFU_IS_PHONE (self), NULL);
@@ -661,13 +878,7 @@ kefu_phone_dial_full (KefuPhone          *self,
       return NULL;
     }
 
-  /* no event of this call can come before we return: they are dispatched
-   * on this thread's context */
-  call = kefu_call_new_attached (self->loop, self->engine, id, KEFU_CALL_DIRECTION_OUTGOING,
-                                 uri, NULL, NULL);
-  g_hash_table_insert (self->calls_by_id, GUINT_TO_POINTER (id), call);
-  g_list_store_append (self->calls, call);
-  return call;
+  return add_outgoing_call (self, id, uri);
 }
 
 KefuCall *
@@ -676,4 +887,48 @@ kefu_phone_dial (KefuPhone   *self,
                  GError     **error)
 {
   return kefu_phone_dial_full (self, NULL, uri, NULL, error);
+}
+
+/**
+ * kefu_phone_accept_transfer:
+ * @referred: a call that emitted ::transfer-requested
+ *
+ * Does what the far end's REFER asked: calls its target (replacing a call
+ * there if it was an attended transfer) and tells the far end how it goes.
+ *
+ * Returns: (transfer full): the new call, or %NULL with @error
+ */
+KefuCall *
+kefu_phone_accept_transfer (KefuPhone  *self,
+                            KefuCall   *referred,
+                            GError    **error)
+{
+  guint id;
+
+  g_return_val_if_fail (KEFU_IS_PHONE (self), NULL);
+  g_return_val_if_fail (KEFU_IS_CALL (referred), NULL);
+
+  if (!check_running (self, error))
+    return NULL;
+  if (!kefu_call_get_transfer_target (referred))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("Call %u has no transfer request"), kefu_call_get_id (referred));
+      return NULL;
+    }
+  if (kefu_call_get_state (referred) == KEFU_CALL_STATE_CLOSED)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                   _("Call %u has ended"), kefu_call_get_id (referred));
+      return NULL;
+    }
+
+  id = kefu_call_refer_accept (self->loop, self->engine, kefu_call_get_id (referred));
+  if (!id)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   _("Could not follow the transfer of call %u"), kefu_call_get_id (referred));
+      return NULL;
+    }
+  return add_outgoing_call (self, id, kefu_call_get_transfer_target (referred));
 }

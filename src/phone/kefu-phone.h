@@ -14,19 +14,10 @@
 
 #include <gio/gio.h>
 
+#include "kefu-account.h"
 #include "kefu-call.h"
 
 G_BEGIN_DECLS
-
-typedef enum {
-  KEFU_REGISTRATION_STATE_UNREGISTERED,
-  KEFU_REGISTRATION_STATE_REGISTERING,
-  KEFU_REGISTRATION_STATE_REGISTERED,
-  KEFU_REGISTRATION_STATE_FAILED,
-} KefuRegistrationState;
-
-#define KEFU_TYPE_REGISTRATION_STATE (kefu_registration_state_get_type ())
-GType kefu_registration_state_get_type (void);
 
 #define KEFU_TYPE_PHONE (kefu_phone_get_type ())
 G_DECLARE_FINAL_TYPE (KefuPhone, kefu_phone, KEFU, PHONE, GObject)
@@ -36,7 +27,10 @@ G_DECLARE_FINAL_TYPE (KefuPhone, kefu_phone, KEFU, PHONE, GObject)
  * calls only for registered accounts, on 127.0.0.1 and any free port.
  * @audio: "null"/NULL or "file:IN.wav,OUT.wav"; @dtmf_mode: "rfc4733",
  * "info" or "auto"/NULL.  More settings are construct-only properties
- * (display-name, codecs, listen-user, auto-answer) for g_initable_new(). */
+ * (display-name, codecs, listen-user, auto-answer; tls-certificate, the
+ * PEM with our certificate and key for TLS peers; tls-ca-file, the CAs
+ * whose server certificates we trust besides the system's) for
+ * g_initable_new(). */
 KefuPhone  *kefu_phone_new               (const char  *listen_address,
                                           const char  *audio,
                                           const char  *dtmf_mode,
@@ -48,17 +42,32 @@ guint       kefu_phone_get_sip_port      (KefuPhone   *self);
 GListModel *kefu_phone_get_calls         (KefuPhone   *self);
 
 /* Registers sip:USER@HOST with @registrar (NULL: the AOR's host) and an
- * optional @backup registrar.  The account id is the AOR; its state comes
- * in "registration-changed".  DTMF mode is the phone's, for every account. */
-gboolean    kefu_phone_add_account       (KefuPhone   *self,
+ * optional @backup registrar: a KefuAccount with those settings, given to
+ * kefu_phone_register_account().  (transfer none): the phone keeps it
+ * until kefu_phone_remove_account(). */
+KefuAccount *kefu_phone_add_account      (KefuPhone   *self,
                                           const char  *aor,
                                           const char  *password,
                                           const char  *registrar,
                                           const char  *backup,
                                           GError     **error);
+/* Starts registering @account (its AOR is its id: one account per AOR) and
+ * keeps it in the accounts model.  A change of its settings registers it
+ * again at once.  Its state comes in its properties and in
+ * "registration-changed". */
+gboolean    kefu_phone_register_account  (KefuPhone   *self,
+                                          KefuAccount *account,
+                                          GError     **error);
+/* un-REGISTERs the account and takes it out of the model (its state
+ * becomes unregistered) */
 gboolean    kefu_phone_remove_account    (KefuPhone   *self,
                                           const char  *aor,
                                           GError     **error);
+/* The registered accounts (KefuAccount), oldest first. */
+GListModel *kefu_phone_get_accounts      (KefuPhone   *self);
+/* (transfer none) (nullable) */
+KefuAccount *kefu_phone_lookup_account   (KefuPhone   *self,
+                                          const char  *aor);
 KefuRegistrationState
             kefu_phone_get_registration_state (KefuPhone  *self,
                                                const char *aor);
@@ -75,5 +84,11 @@ KefuCall   *kefu_phone_dial_full         (KefuPhone          *self,
                                           const char         *uri,
                                           const char *const  *headers,
                                           GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* Follows the far end's transfer request on @referred (see
+ * KefuCall::transfer-requested).  (transfer full) */
+KefuCall   *kefu_phone_accept_transfer   (KefuPhone   *self,
+                                          KefuCall    *referred,
+                                          GError     **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

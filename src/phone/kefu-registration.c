@@ -8,6 +8,11 @@
  * primary has answered a probe, a second binding registering back at the
  * primary; when that one succeeds the backup binding is dropped, which makes
  * libre send the un-REGISTER (expires=0) to the backup.
+ *
+ * A failed account keeps no binding: its retry timer starts a new one at
+ * the primary.  TLS server certificates are checked in on_tls_verify():
+ * libre 1.1's SIP transport leaves verification off and gives no access to
+ * its connections, so the check hangs on the shared OpenSSL context.
  */
 #define G_LOG_DOMAIN "KefuRegistration"
 
@@ -18,18 +23,30 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 /* libre 1.1's headers take the platform from macros its own build sets;
  * these match Debian's build (struct sa, bool and the integer types). */
 #define HAVE_INTTYPES_H 1
 #define HAVE_STDBOOL_H 1
 #define HAVE_INET6 1
+/* for tls_openssl_context(): Debian's libre is built with OpenSSL */
+#define USE_OPENSSL 1
 #include <re.h>
 
 enum {
 	DEFAULT_EXPIRES = 3600,
 	DEFAULT_TIMEOUT_MS = 32000,      /* RFC 3261 timer F */
 	DEFAULT_PROBE_MS = 30000,
+	DEFAULT_RETRY_MIN_MS = 5000,
+	DEFAULT_RETRY_MAX_MS = 300000,
+	TLS_VERIFY_DEPTH = 8,            /* leaf, intermediates, root */
+	TLS_ERROR_FRESH_MS = 40000,      /* a failure this old explains nothing */
+	MAX_TLS_HOSTS = 64,
+	REREGISTER_WAIT_MS = 3000,       /* for the old binding's un-REGISTER */
 };
 
 struct kefu_ua {
@@ -46,6 +63,17 @@ struct kefu_ua {
 	struct list leaving;             /* sipregs un-REGISTERing at stop */
 	struct tmr tmr_leaving;
 	bool holding;                    /* the loop waits for "leaving" */
+
+	struct sip_lsnr *lsnr_req;       /* notes the hosts of TLS peers */
+	struct list tls_hosts;           /* struct tls_host, newest last */
+	char tls_error[200];             /* last refused server certificate */
+	uint64_t tls_error_time;
+};
+
+/* A host we reach over TLS: its certificate must name it. */
+struct tls_host {
+	struct le le;
+	char *host;
 };
 
 /* Credentials for one binding; the sip_auth holds a reference, so it
@@ -75,9 +103,19 @@ struct account {
 	char *registrar[2];              /* primary, backup (may be NULL) */
 	char *auth_user;
 	char *password;
+	char *dtmf_mode;                 /* NULL: the phone's */
+	enum kefu_sip_transport tp;
+	bool srtp;                       /* calls require SRTP (TLS only) */
 	uint32_t expires;
 	uint32_t timeout_ms;
 	uint32_t probe_ms;
+	uint32_t retry_min_ms;
+	uint32_t retry_max_ms;
+
+	uint32_t retry_ms;               /* last wait before a retry; 0: none yet */
+	struct tmr tmr_retry;            /* a new attempt after a failure */
+	struct creds *leaving_creds;     /* the old binding's, un-REGISTERing */
+	uint64_t leaving_since;
 
 	struct binding *cur;
 	struct binding *fallback;        /* back to the primary, pending */
@@ -102,6 +140,10 @@ struct posted_event {
 };
 
 static void start_probe_timer(struct account *acc);
+static int start_binding(struct account *acc, enum kefu_registrar which);
+static void tls_host_add(struct kefu_ua *ua, const struct pl *host);
+
+static int ssl_ctx_ua_index = -1;  /* SSL_CTX ex_data: the kefu_ua */
 
 const char *
 kefu_reg_state_name(enum kefu_reg_state state)
@@ -115,6 +157,47 @@ kefu_reg_state_name(enum kefu_reg_state state)
 	}
 
 	return "?";
+}
+
+const char *
+kefu_transport_name(enum kefu_sip_transport tp)
+{
+	switch (tp) {
+
+	case KEFU_SIP_TRANSPORT_UDP: return "udp";
+	case KEFU_SIP_TRANSPORT_TCP: return "tcp";
+	case KEFU_SIP_TRANSPORT_TLS: return "tls";
+	}
+
+	return "?";
+}
+
+bool
+kefu_transport_from_name(const char *name, enum kefu_sip_transport *tp)
+{
+	static const enum kefu_sip_transport all[] = {
+		KEFU_SIP_TRANSPORT_UDP, KEFU_SIP_TRANSPORT_TCP, KEFU_SIP_TRANSPORT_TLS,
+	};
+
+	for (size_t i = 0; name && i < G_N_ELEMENTS(all); i++) {
+		if (0 == g_ascii_strcasecmp(name, kefu_transport_name(all[i]))) {
+			if (tp)
+				*tp = all[i];
+			return true;
+		}
+	}
+
+	return false;
+}
+
+bool
+kefu_dtmf_mode_is_valid(const char *mode)
+{
+	static const char *const modes[] = {
+		"rfc4733", "info", "inband", "auto", NULL
+	};
+
+	return mode && g_strv_contains(modes, mode);
 }
 
 /* --- events to the UI ---------------------------------------------------- */
@@ -141,8 +224,9 @@ free_event(gpointer data)
 }
 
 static void
-report(struct account *acc, enum kefu_reg_state state,
-       enum kefu_registrar registrar, uint16_t scode, const char *reason)
+report_retry(struct account *acc, enum kefu_reg_state state,
+	     enum kefu_registrar registrar, uint16_t scode,
+	     const char *reason, uint32_t retry_in_s)
 {
 	struct posted_event *pe;
 
@@ -166,10 +250,19 @@ report(struct account *acc, enum kefu_reg_state state,
 	pe->ev.reason = g_strdup(reason ? reason : "");
 	pe->ev.scode = scode;
 	pe->ev.registrar = registrar;
+	pe->ev.transport = acc->tp;
+	pe->ev.retry_in_s = retry_in_s;
 	pe->eventh = acc->ua->eventh;
 	pe->arg = acc->ua->arg;
 
 	kefu_phone_loop_post(acc->ua->loop, deliver_event, pe, free_event);
+}
+
+static void
+report(struct account *acc, enum kefu_reg_state state,
+       enum kefu_registrar registrar, uint16_t scode, const char *reason)
+{
+	report_retry(acc, state, registrar, scode, reason, 0);
 }
 
 /* --- dropping objects outside of libre's handlers ----------------------- */
@@ -331,23 +424,44 @@ binding_alloc(struct binding **bp, struct account *acc,
 /* --- account ------------------------------------------------------------- */
 
 static bool
+uri_host(const char *uri, struct pl *host, struct uri *u)
+{
+	struct pl pl;
+
+	pl_set_str(&pl, uri);
+	if (uri_decode(u, &pl))
+		return false;
+
+	*host = u->host;
+	return pl_isset(host);
+}
+
+static bool
 is_numeric_host(const char *uri)
 {
 	struct uri u;
-	struct pl pl;
+	struct pl host;
 	struct sa sa;
 
-	pl_set_str(&pl, uri);
-	if (uri_decode(&u, &pl))
+	if (!uri_host(uri, &host, &u))
 		return false;
 
-	return 0 == sa_set(&sa, &u.host, 0);
+	return 0 == sa_set(&sa, &host, 0);
+}
+
+static bool
+tls_error_is_fresh(const struct kefu_ua *ua)
+{
+	return ua->tls_error[0] &&
+		tmr_jiffies() - ua->tls_error_time < TLS_ERROR_FRESH_MS;
 }
 
 static char *
 failure_reason(const struct account *acc, enum kefu_registrar which, int err,
 	       const struct sip_msg *msg)
 {
+	const char *registrar = acc->registrar[which];
+
 	if (msg) {
 		switch (msg->scode) {
 
@@ -364,19 +478,95 @@ failure_reason(const struct account *acc, enum kefu_registrar which, int err,
 		}
 	}
 
+	if (acc->tp == KEFU_SIP_TRANSPORT_TLS && err != ETIMEDOUT &&
+	    tls_error_is_fresh(acc->ua))
+		return g_strdup_printf("TLS: %s", acc->ua->tls_error);
+
 	switch (err) {
 
 	case ETIMEDOUT:
 		return g_strdup("timeout");
 	case ECONNREFUSED:
 		return g_strdup("connection refused");
+	case EPROTONOSUPPORT:
+		return g_strdup_printf("transport %s not available",
+				       kefu_transport_name(acc->tp));
 	default:
-		if (!is_numeric_host(acc->registrar[which]))
-			return g_strdup_printf("cannot resolve %s: %s",
-					       acc->registrar[which],
-					       g_strerror(err));
+		if (!is_numeric_host(registrar)) {
+			struct uri u;
+			struct pl host = PL_INIT;
+
+			(void)uri_host(registrar, &host, &u);
+			/* libre's resolver ends an unknown name this way */
+			if (err == EDESTADDRREQ)
+				return g_strdup_printf("DNS: no such host (%.*s)",
+						       (int)host.l, host.p);
+			return g_strdup_printf("DNS: cannot resolve %.*s: %s",
+					       (int)host.l, host.p,
+					       g_strerror(err ? err : EPROTO));
+		}
 		return g_strdup(g_strerror(err ? err : EPROTO));
 	}
+}
+
+/* Worth asking again by ourselves: the registrar or the way to it may come
+ * back.  A refused password is not: every attempt would count against the
+ * account at the registrar. */
+static bool
+is_transient(int err, const struct sip_msg *msg)
+{
+	(void)err;
+
+	if (!msg)
+		return true;
+
+	return msg->scode >= 500 || msg->scode == 408 || msg->scode == 480;
+}
+
+static void
+on_retry(void *arg)
+{
+	struct account *acc = arg;
+
+	if (acc->cur || acc->fallback)
+		return;
+
+	g_debug("%s: trying again", acc->id);
+	(void)start_binding(acc, KEFU_REGISTRAR_PRIMARY);
+}
+
+/* 5 s, then twice as long each time, up to 5 min; 0 ms: no retry */
+static uint32_t
+schedule_retry(struct account *acc)
+{
+	uint32_t ms;
+
+	if (!acc->retry_ms)
+		ms = acc->retry_min_ms;
+	else if (acc->retry_ms >= acc->retry_max_ms / 2)
+		ms = acc->retry_max_ms;
+	else
+		ms = acc->retry_ms * 2;
+
+	acc->retry_ms = ms;
+	tmr_start(&acc->tmr_retry, ms, on_retry, acc);
+
+	return ms;
+}
+
+/* The account has no binding left: say why, and when it tries again. */
+static void
+account_failed(struct account *acc, enum kefu_registrar which, int err,
+	       const struct sip_msg *msg)
+{
+	g_autofree char *reason = failure_reason(acc, which, err, msg);
+	uint32_t retry_ms = 0;
+
+	if (is_transient(err, msg))
+		retry_ms = schedule_retry(acc);
+
+	report_retry(acc, KEFU_REG_FAILED, which, msg ? msg->scode : 0,
+		     reason, (retry_ms + 999) / 1000);
 }
 
 static int
@@ -384,12 +574,12 @@ start_binding(struct account *acc, enum kefu_registrar which)
 {
 	int err;
 
+	tmr_cancel(&acc->tmr_retry);
+
 	err = binding_alloc(&acc->cur, acc, which);
 	if (err) {
-		g_autofree char *reason = failure_reason(acc, which, err,
-							 NULL);
-
-		report(acc, KEFU_REG_FAILED, which, 0, reason);
+		acc->cur = NULL;
+		account_failed(acc, which, err, NULL);
 		return err;
 	}
 
@@ -404,7 +594,6 @@ handle_response(struct binding *b, int err, const struct sip_msg *msg)
 	struct account *acc = b->acc;
 	bool ok = !err && msg && msg->scode < 300;
 	bool server_gone;
-	g_autofree char *reason = NULL;
 
 	tmr_cancel(&b->tmr_attempt);
 	b->creds->asked = 0;
@@ -431,6 +620,7 @@ handle_response(struct binding *b, int err, const struct sip_msg *msg)
 		return;
 
 	if (ok) {
+		acc->retry_ms = 0;
 		report(acc, KEFU_REG_REGISTERED, b->which, msg->scode, NULL);
 		if (b->which == KEFU_REGISTRAR_BACKUP &&
 		    !tmr_isrunning(&acc->tmr_probe))
@@ -438,7 +628,8 @@ handle_response(struct binding *b, int err, const struct sip_msg *msg)
 		return;
 	}
 
-	/* this binding is finished either way: no endless retries */
+	/* this binding is finished either way: the retry timer, if any,
+	 * starts a new one */
 	acc->cur = NULL;
 	drop_binding(acc->ua, b);
 
@@ -451,8 +642,7 @@ handle_response(struct binding *b, int err, const struct sip_msg *msg)
 		return;
 	}
 
-	reason = failure_reason(acc, b->which, err, msg);
-	report(acc, KEFU_REG_FAILED, b->which, msg ? msg->scode : 0, reason);
+	account_failed(acc, b->which, err, msg);
 }
 
 /* Probes are stateless OPTIONS, one per interval: a silent primary then
@@ -510,13 +700,27 @@ start_probe_timer(struct account *acc)
 }
 
 static void
+account_clear_config(struct account *acc)
+{
+	acc->aor = mem_deref(acc->aor);
+	acc->cuser = mem_deref(acc->cuser);
+	acc->registrar[0] = mem_deref(acc->registrar[0]);
+	acc->registrar[1] = mem_deref(acc->registrar[1]);
+	acc->auth_user = mem_deref(acc->auth_user);
+	acc->password = mem_deref(acc->password);
+	acc->dtmf_mode = mem_deref(acc->dtmf_mode);
+}
+
+static void
 account_destructor(void *arg)
 {
 	struct account *acc = arg;
 
 	list_unlink(&acc->le);
 	tmr_cancel(&acc->tmr_probe);
+	tmr_cancel(&acc->tmr_retry);
 	mem_deref(acc->fallback);
+	mem_deref(acc->leaving_creds);
 
 	if (acc->cur) {
 		enum kefu_registrar which = acc->cur->which;
@@ -526,12 +730,7 @@ account_destructor(void *arg)
 	}
 
 	mem_deref(acc->id);
-	mem_deref(acc->aor);
-	mem_deref(acc->cuser);
-	mem_deref(acc->registrar[0]);
-	mem_deref(acc->registrar[1]);
-	mem_deref(acc->auth_user);
-	mem_deref(acc->password);
+	account_clear_config(acc);
 }
 
 static struct account *
@@ -549,6 +748,154 @@ account_find(const struct kefu_ua *ua, const char *id)
 	return NULL;
 }
 
+/* The transport a URI asks for: sips: or ;transport=, else none. */
+static bool
+uri_transport(const struct uri *u, enum kefu_sip_transport *tp)
+{
+	struct pl pl;
+	char name[8];
+
+	if (0 == pl_strcasecmp(&u->scheme, "sips")) {
+		*tp = KEFU_SIP_TRANSPORT_TLS;
+		return true;
+	}
+
+	if (msg_param_decode(&u->params, "transport", &pl) ||
+	    pl.l >= sizeof(name))
+		return false;
+
+	(void)pl_strcpy(&pl, name, sizeof(name));
+
+	return kefu_transport_from_name(name, tp);
+}
+
+char *
+kefu_ua_request_uri(struct kefu_ua *ua, const char *uri,
+		    enum kefu_sip_transport tp)
+{
+	struct uri u;
+	struct pl pl;
+	enum kefu_sip_transport uri_tp = tp;
+	bool named, sips;
+	const char *rest, *headers;
+	GString *out;
+
+	if (!uri)
+		return NULL;
+
+	pl_set_str(&pl, uri);
+	if (uri_decode(&u, &pl) || !pl_isset(&u.host))
+		return NULL;
+
+	sips = 0 == pl_strcasecmp(&u.scheme, "sips");
+	if (!sips && pl_strcasecmp(&u.scheme, "sip"))
+		return NULL;
+
+	named = !msg_param_decode(&u.params, "transport", &pl);
+	if (named || sips)
+		(void)uri_transport(&u, &uri_tp);
+
+	rest = strchr(uri, ':') + 1;
+	headers = strchr(rest, '?');
+	out = g_string_new("sip:");
+	g_string_append_len(out, rest,
+			    headers ? headers - rest : (gssize)strlen(rest));
+	if (!named && uri_tp != KEFU_SIP_TRANSPORT_UDP)
+		g_string_append_printf(out, ";transport=%s",
+				       kefu_transport_name(uri_tp));
+	if (headers)
+		g_string_append(out, headers);
+
+	if (ua && uri_tp == KEFU_SIP_TRANSPORT_TLS)
+		tls_host_add(ua, &u.host);
+
+	return g_string_free(out, false);
+}
+
+/* Copies cfg into acc (the previous configuration is released). */
+static int
+account_configure(struct account *acc, const struct kefu_account_config *cfg)
+{
+	struct sip_addr addr;
+	struct uri u;
+	struct pl pl;
+	g_autofree char *registrar = NULL;
+	g_autofree char *backup = NULL;
+	enum kefu_sip_transport old_tp = acc->tp;
+	int err;
+
+	if (!cfg->aor || !cfg->registrar || !cfg->password)
+		return EINVAL;
+	if (cfg->dtmf_mode && !kefu_dtmf_mode_is_valid(cfg->dtmf_mode))
+		return EINVAL;
+
+	pl_set_str(&pl, cfg->aor);
+	/* "sip:1001@host" or "Name <sip:1001@host>" */
+	if (uri_decode(&addr.uri, &pl) || !pl_isset(&addr.uri.user)) {
+		if (sip_addr_decode(&addr, &pl) ||
+		    !pl_isset(&addr.uri.user))
+			return EINVAL;
+	}
+
+	if (cfg->transport && *cfg->transport) {
+		if (!kefu_transport_from_name(cfg->transport, &acc->tp))
+			return EINVAL;
+	}
+	else {
+		pl_set_str(&pl, cfg->registrar);
+		acc->tp = KEFU_SIP_TRANSPORT_UDP;
+		if (!uri_decode(&u, &pl))
+			(void)uri_transport(&u, &acc->tp);
+	}
+
+	/* SDES keys travel in the SDP: over plain SIP anyone on the path
+	 * could read them */
+	if (cfg->srtp && acc->tp != KEFU_SIP_TRANSPORT_TLS) {
+		acc->tp = old_tp;
+		return EPROTONOSUPPORT;
+	}
+
+	registrar = kefu_ua_request_uri(acc->ua, cfg->registrar, acc->tp);
+	if (!registrar)
+		return EINVAL;
+	if (cfg->backup_registrar && *cfg->backup_registrar) {
+		backup = kefu_ua_request_uri(acc->ua, cfg->backup_registrar,
+					     acc->tp);
+		if (!backup)
+			return EINVAL;
+	}
+
+	account_clear_config(acc);
+
+	acc->srtp = cfg->srtp;
+	acc->expires = cfg->expires ? cfg->expires : DEFAULT_EXPIRES;
+	acc->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms
+		: DEFAULT_TIMEOUT_MS;
+	acc->probe_ms = cfg->probe_interval_ms ? cfg->probe_interval_ms
+		: DEFAULT_PROBE_MS;
+	acc->retry_min_ms = cfg->retry_min_ms ? cfg->retry_min_ms
+		: DEFAULT_RETRY_MIN_MS;
+	acc->retry_max_ms = cfg->retry_max_ms ? cfg->retry_max_ms
+		: DEFAULT_RETRY_MAX_MS;
+	if (acc->retry_max_ms < acc->retry_min_ms)
+		acc->retry_max_ms = acc->retry_min_ms;
+
+	err = str_dup(&acc->aor, cfg->aor);
+	err |= pl_strdup(&acc->cuser, &addr.uri.user);
+	err |= str_dup(&acc->registrar[0], registrar);
+	if (backup)
+		err |= str_dup(&acc->registrar[1], backup);
+	if (cfg->auth_user && *cfg->auth_user)
+		err |= str_dup(&acc->auth_user, cfg->auth_user);
+	else
+		err |= pl_strdup(&acc->auth_user, &addr.uri.user);
+	err |= str_dup(&acc->password, cfg->password);
+	if (cfg->dtmf_mode && *cfg->dtmf_mode)
+		err |= str_dup(&acc->dtmf_mode, cfg->dtmf_mode);
+
+	return err ? ENOMEM : 0;
+}
+
 /**
  * Add an account and start registering it (phone thread).  Progress and
  * result arrive as events on the UI context.
@@ -559,24 +906,13 @@ int
 kefu_ua_register(struct kefu_ua *ua, const struct kefu_account_config *cfg)
 {
 	struct account *acc;
-	struct sip_addr addr;
-	struct pl pl;
 	int err;
 
-	if (!ua || !cfg || !cfg->id || !cfg->aor || !cfg->registrar ||
-	    !cfg->password)
+	if (!ua || !cfg || !cfg->id)
 		return EINVAL;
 
 	if (account_find(ua, cfg->id))
 		return EALREADY;
-
-	pl_set_str(&pl, cfg->aor);
-	/* "sip:1001@host" or "Name <sip:1001@host>" */
-	if (uri_decode(&addr.uri, &pl) || !pl_isset(&addr.uri.user)) {
-		if (sip_addr_decode(&addr, &pl) ||
-		    !pl_isset(&addr.uri.user))
-			return EINVAL;
-	}
 
 	acc = mem_zalloc(sizeof(*acc), account_destructor);
 	if (!acc)
@@ -584,23 +920,11 @@ kefu_ua_register(struct kefu_ua *ua, const struct kefu_account_config *cfg)
 
 	acc->ua = ua;
 	tmr_init(&acc->tmr_probe);
-	acc->expires = cfg->expires ? cfg->expires : DEFAULT_EXPIRES;
-	acc->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms
-		: DEFAULT_TIMEOUT_MS;
-	acc->probe_ms = cfg->probe_interval_ms ? cfg->probe_interval_ms
-		: DEFAULT_PROBE_MS;
+	tmr_init(&acc->tmr_retry);
 
 	err = str_dup(&acc->id, cfg->id);
-	err |= str_dup(&acc->aor, cfg->aor);
-	err |= pl_strdup(&acc->cuser, &addr.uri.user);
-	err |= str_dup(&acc->registrar[0], cfg->registrar);
-	if (cfg->backup_registrar && *cfg->backup_registrar)
-		err |= str_dup(&acc->registrar[1], cfg->backup_registrar);
-	if (cfg->auth_user && *cfg->auth_user)
-		err |= str_dup(&acc->auth_user, cfg->auth_user);
-	else
-		err |= pl_strdup(&acc->auth_user, &addr.uri.user);
-	err |= str_dup(&acc->password, cfg->password);
+	if (!err)
+		err = account_configure(acc, cfg);
 	if (err) {
 		mem_deref(acc);
 		return err;
@@ -610,6 +934,75 @@ kefu_ua_register(struct kefu_ua *ua, const struct kefu_account_config *cfg)
 
 	/* a failure here is reported as an event; the account stays until
 	 * it is unregistered */
+	(void)start_binding(acc, KEFU_REGISTRAR_PRIMARY);
+
+	return 0;
+}
+
+/* The old binding's un-REGISTER must reach the registrar before the new
+ * REGISTER: both name the same contact, and a late expires=0 would remove
+ * the new one.  Its credentials live as long as its sipreg. */
+static void
+on_reregister_check(void *arg)
+{
+	struct account *acc = arg;
+
+	if (acc->leaving_creds && mem_nrefs(acc->leaving_creds) > 1 &&
+	    tmr_jiffies() - acc->leaving_since < REREGISTER_WAIT_MS) {
+		tmr_start(&acc->tmr_retry, 20, on_reregister_check, acc);
+		return;
+	}
+
+	acc->leaving_creds = mem_deref(acc->leaving_creds);
+	(void)start_binding(acc, KEFU_REGISTRAR_PRIMARY);
+}
+
+/**
+ * Change an account's configuration (phone thread) and register it again
+ * at once, whatever state it was in.
+ *
+ * @return 0 if success, ENOENT for an unknown id, otherwise errorcode
+ */
+int
+kefu_ua_account_update(struct kefu_ua *ua,
+		       const struct kefu_account_config *cfg)
+{
+	struct account *acc;
+	struct binding *old;
+	int err;
+
+	if (!ua || !cfg || !cfg->id)
+		return EINVAL;
+
+	acc = account_find(ua, cfg->id);
+	if (!acc)
+		return ENOENT;
+
+	err = account_configure(acc, cfg);
+	if (err)
+		return err;
+
+	tmr_cancel(&acc->tmr_probe);
+	tmr_cancel(&acc->tmr_retry);
+	acc->retry_ms = 0;
+	acc->probe_callid[0] = '\0';
+	drop_binding(ua, acc->fallback);
+	acc->fallback = NULL;
+
+	old = acc->cur;
+	acc->cur = NULL;
+	if (old && sipreg_registered(old->reg)) {
+		acc->leaving_creds = mem_deref(acc->leaving_creds);
+		acc->leaving_creds = mem_ref(old->creds);
+		acc->leaving_since = tmr_jiffies();
+		drop_binding(ua, old);
+		report(acc, KEFU_REG_REGISTERING, KEFU_REGISTRAR_PRIMARY, 0,
+		       NULL);
+		tmr_start(&acc->tmr_retry, 20, on_reregister_check, acc);
+		return 0;
+	}
+
+	drop_binding(ua, old);
 	(void)start_binding(acc, KEFU_REGISTRAR_PRIMARY);
 
 	return 0;
@@ -632,6 +1025,220 @@ kefu_ua_unregister(struct kefu_ua *ua, const char *account_id)
 		return ENOENT;
 
 	mem_deref(acc);
+	return 0;
+}
+
+/* --- TLS: whose certificates we accept ----------------------------------- */
+
+static void
+tls_host_destructor(void *arg)
+{
+	struct tls_host *th = arg;
+
+	list_unlink(&th->le);
+	mem_deref(th->host);
+}
+
+/* Remembers a host reached over TLS (newest last, the oldest forgotten). */
+static void
+tls_host_add(struct kefu_ua *ua, const struct pl *host)
+{
+	struct tls_host *th;
+	struct le *le;
+
+	for (le = ua->tls_hosts.head; le; le = le->next) {
+		th = le->data;
+		if (0 == pl_strcasecmp(host, th->host)) {
+			list_unlink(&th->le);
+			list_append(&ua->tls_hosts, &th->le, th);
+			return;
+		}
+	}
+
+	if (list_count(&ua->tls_hosts) >= MAX_TLS_HOSTS)
+		mem_deref(list_ledata(ua->tls_hosts.head));
+
+	th = mem_zalloc(sizeof(*th), tls_host_destructor);
+	if (!th)
+		return;
+	if (pl_strdup(&th->host, host)) {
+		mem_deref(th);
+		return;
+	}
+	list_append(&ua->tls_hosts, &th->le, th);
+}
+
+static bool
+cert_names_host(X509 *cert, const char *host)
+{
+	struct sa sa;
+
+	if (0 == sa_set_str(&sa, host, 0))
+		return 1 == X509_check_ip_asc(cert, host, 0);
+
+	return 1 == X509_check_host(cert, host, 0, 0, NULL);
+}
+
+/* The verification callback sees neither the connection's address nor the
+ * name it was opened for (libre keeps both), so the certificate must name
+ * one of the hosts this phone reaches over TLS. */
+static bool
+cert_names_tls_host(const struct kefu_ua *ua, X509 *cert)
+{
+	struct le *le;
+
+	for (le = ua->accounts.head; le; le = le->next) {
+		const struct account *acc = le->data;
+
+		if (acc->tp != KEFU_SIP_TRANSPORT_TLS)
+			continue;
+		for (int i = 0; i < 2; i++) {
+			struct uri u;
+			struct pl host;
+			char name[256];
+
+			if (!acc->registrar[i] ||
+			    !uri_host(acc->registrar[i], &host, &u))
+				continue;
+			(void)pl_strcpy(&host, name, sizeof(name));
+			if (cert_names_host(cert, name))
+				return true;
+		}
+	}
+
+	for (le = ua->tls_hosts.head; le; le = le->next) {
+		const struct tls_host *th = le->data;
+
+		if (cert_names_host(cert, th->host))
+			return true;
+	}
+
+	return false;
+}
+
+static void
+note_tls_error(struct kefu_ua *ua, X509 *cert, const char *what)
+{
+	char subject[96] = "";
+
+	if (cert)
+		X509_NAME_oneline(X509_get_subject_name(cert), subject,
+				  sizeof(subject));
+
+	(void)re_snprintf(ua->tls_error, sizeof(ua->tls_error),
+			  "server certificate %s%s%s%s", what,
+			  subject[0] ? " (" : "", subject,
+			  subject[0] ? ")" : "");
+	ua->tls_error_time = tmr_jiffies();
+	g_message("TLS: %s", ua->tls_error);
+}
+
+static int
+on_tls_verify(int ok, X509_STORE_CTX *store)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(store,
+				SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct kefu_ua *ua;
+	X509 *cert = X509_STORE_CTX_get_current_cert(store);
+	g_autofree char *what = NULL;
+
+	if (!ssl)
+		return ok;
+
+	/* as a server we ask for no client certificate: any will do */
+	if (SSL_is_server(ssl))
+		return 1;
+
+	ua = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ssl_ctx_ua_index);
+	if (!ua)
+		return ok;
+
+	if (!ok) {
+		int err = X509_STORE_CTX_get_error(store);
+
+		what = g_strdup_printf("not trusted: %s",
+				       X509_verify_cert_error_string(err));
+		note_tls_error(ua, cert, what);
+		return 0;
+	}
+
+	if (X509_STORE_CTX_get_error_depth(store) > 0)
+		return 1;
+
+	if (!cert_names_tls_host(ua, cert)) {
+		note_tls_error(ua, cert, "is for another host");
+		return 0;
+	}
+
+	return 1;
+}
+
+/* A peer that reaches us over TLS gets its in-dialog requests over a TLS
+ * connection we open to its Contact: that host is one we reach. */
+static bool
+on_sip_request(const struct sip_msg *msg, void *arg)
+{
+	struct kefu_ua *ua = arg;
+	const struct sip_hdr *hdr;
+	struct sip_addr addr;
+
+	if (msg->tp != SIP_TRANSP_TLS)
+		return false;
+
+	hdr = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	if (hdr && 0 == sip_addr_decode(&addr, &hdr->val))
+		tls_host_add(ua, &addr.uri.host);
+
+	return false;
+}
+
+static int
+tls_setup(struct kefu_ua *ua, const struct kefu_ua_config *cfg)
+{
+	SSL_CTX *ctx;
+	int err;
+
+	err = tls_alloc(&ua->tls, TLS_METHOD_SSLV23,
+			cfg->tls_cert && *cfg->tls_cert ? cfg->tls_cert : NULL,
+			NULL);
+	if (err) {
+		g_warning("TLS certificate %s: %s",
+			  cfg->tls_cert ? cfg->tls_cert : "(none)",
+			  g_strerror(err));
+		return err;
+	}
+
+	ctx = tls_openssl_context(ua->tls);
+	if (!ctx)
+		return ENOSYS;
+
+	SSL_CTX_set_verify_depth(ctx, TLS_VERIFY_DEPTH);
+
+	if (cfg->tls_insecure) {
+		g_warning("TLS server certificates are not checked");
+		return 0;
+	}
+
+	if (cfg->tls_ca_file && *cfg->tls_ca_file) {
+		err = tls_add_ca(ua->tls, cfg->tls_ca_file);
+		if (err) {
+			g_warning("TLS CA file %s: %s", cfg->tls_ca_file,
+				  g_strerror(err));
+			return err;
+		}
+	}
+	if (1 != SSL_CTX_set_default_verify_paths(ctx))
+		g_debug("no system CA certificates");
+
+	if (ssl_ctx_ua_index < 0)
+		ssl_ctx_ua_index = SSL_CTX_get_ex_new_index(0, NULL, NULL,
+							    NULL, NULL);
+	if (ssl_ctx_ua_index < 0)
+		return ENOMEM;
+
+	SSL_CTX_set_ex_data(ctx, ssl_ctx_ua_index, ua);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, on_tls_verify);
+
 	return 0;
 }
 
@@ -727,6 +1334,7 @@ ua_destructor(void *arg)
 
 	list_flush(&ua->accounts);
 	ua->lsnr = mem_deref(ua->lsnr);
+	ua->lsnr_req = mem_deref(ua->lsnr_req);
 	tmr_cancel(&ua->tmr_trash);
 	list_flush(&ua->trash);
 
@@ -741,7 +1349,11 @@ ua_destructor(void *arg)
 	sip_close(ua->sip, true);
 	mem_deref(ua->sip);
 	mem_deref(ua->dnsc);
+	if (ua->tls && ssl_ctx_ua_index >= 0 && tls_openssl_context(ua->tls))
+		SSL_CTX_set_ex_data(tls_openssl_context(ua->tls),
+				    ssl_ctx_ua_index, NULL);
 	mem_deref(ua->tls);
+	list_flush(&ua->tls_hosts);
 }
 
 static int
@@ -764,19 +1376,34 @@ add_transports(struct kefu_ua *ua, const struct kefu_ua_config *cfg)
 	if (err)
 		return err;
 
-	if (cfg->tls_cert && *cfg->tls_cert) {
-		/* TODO: certificate verification of the registrar (CA list,
-		 * host name) before TLS is offered to agents. */
-		err = tls_alloc(&ua->tls, TLS_METHOD_SSLV23, cfg->tls_cert,
-				NULL);
-		if (err)
-			return err;
+	/* without a certificate of ours, TLS works as a client only */
+	err = tls_setup(ua, cfg);
+	if (err)
+		return err;
 
-		sa_set_port(&sa, cfg->tls_port);
-		err = sip_transp_add(ua->sip, SIP_TRANSP_TLS, &sa, ua->tls);
+	sa_set_port(&sa, cfg->tls_port);
+	return sip_transp_add(ua->sip, SIP_TRANSP_TLS, &sa, ua->tls);
+}
+
+/* "IP:PORT,IP:PORT" (or a bare IP: port 53) */
+static int
+parse_dns_servers(const char *list, struct sa *srvv, uint32_t *n)
+{
+	g_auto(GStrv) parts = g_strsplit(list, ",", -1);
+	uint32_t count = 0;
+
+	for (char **p = parts; *p && count < *n; p++) {
+		g_strstrip(*p);
+		if (!**p)
+			continue;
+		if (sa_decode(&srvv[count], *p, strlen(*p)) &&
+		    sa_set_str(&srvv[count], *p, 53))
+			return EINVAL;
+		count++;
 	}
 
-	return err;
+	*n = count;
+	return count ? 0 : EINVAL;
 }
 
 /**
@@ -808,7 +1435,13 @@ kefu_ua_alloc(struct kefu_ua **uap, struct kefu_phone_loop *loop,
 	tmr_init(&ua->tmr_trash);
 	tmr_init(&ua->tmr_leaving);
 
-	if (dns_srv_get(domain, sizeof(domain), dnsv, &dnsc_n) || !dnsc_n) {
+	if (cfg->dns_servers && *cfg->dns_servers) {
+		err = parse_dns_servers(cfg->dns_servers, dnsv, &dnsc_n);
+		if (err)
+			goto out;
+	}
+	else if (dns_srv_get(domain, sizeof(domain), dnsv, &dnsc_n) ||
+		 !dnsc_n) {
 		g_debug("no DNS server configured; only numeric hosts work");
 		dnsc_n = 0;
 	}
@@ -829,6 +1462,10 @@ kefu_ua_alloc(struct kefu_ua **uap, struct kefu_phone_loop *loop,
 		goto out;
 
 	err = sip_listen(&ua->lsnr, ua->sip, false, on_sip_response, ua);
+	if (err)
+		goto out;
+
+	err = sip_listen(&ua->lsnr_req, ua->sip, true, on_sip_request, ua);
 	if (err)
 		goto out;
 
@@ -910,5 +1547,51 @@ kefu_ua_account_identity(const struct kefu_ua *ua, const char *account_id,
 	if (password)
 		*password = acc->password;
 
+	return 0;
+}
+
+/** An account's own DTMF mode, NULL for the phone's (phone thread). */
+const char *
+kefu_ua_account_dtmf_mode(const struct kefu_ua *ua, const char *account_id)
+{
+	const struct account *acc;
+
+	if (!ua || !account_id)
+		return NULL;
+
+	acc = account_find(ua, account_id);
+
+	return acc ? acc->dtmf_mode : NULL;
+}
+
+/** Whether an account's calls require SRTP (phone thread). */
+bool
+kefu_ua_account_srtp(const struct kefu_ua *ua, const char *account_id)
+{
+	const struct account *acc;
+
+	if (!ua || !account_id)
+		return false;
+
+	acc = account_find(ua, account_id);
+
+	return acc && acc->srtp;
+}
+
+/** The transport of an account's registration and calls (phone thread). */
+int
+kefu_ua_account_transport(const struct kefu_ua *ua, const char *account_id,
+			  enum kefu_sip_transport *tp)
+{
+	const struct account *acc;
+
+	if (!ua || !account_id || !tp)
+		return EINVAL;
+
+	acc = account_find(ua, account_id);
+	if (!acc)
+		return ENOENT;
+
+	*tp = acc->tp;
 	return 0;
 }

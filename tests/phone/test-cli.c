@@ -506,7 +506,12 @@ test_bad_commands (Fixture *fx, gconstpointer data)
   send_command (fx, "transfer sip:carol@127.0.0.1");
   ev = wait_event (fx, "error");
   g_assert_cmpstr (json_object_get_string_member (ev, "command"), ==, "transfer");
-  g_assert_cmpstr (error_message (ev), ==, "transfer is not supported yet");
+  g_assert_cmpstr (error_message (ev), ==, "there is no call to transfer");
+
+  send_command (fx, "transfer carol");
+  ev = wait_event (fx, "error");
+  g_assert_cmpstr (error_message (ev), ==,
+                   "transfer needs a SIP URI, e.g. transfer sip:2001@127.0.0.1:5090");
 
   send_command (fx, "hangup");
   ev = wait_event (fx, "error");

@@ -40,6 +40,7 @@ typedef struct {
   char *codec;
   char digit;
   char *mode;
+  char *refer_to;
   gboolean has_stats;
   struct kefu_rtp_stream_stats stats;
   gboolean used;
@@ -76,6 +77,7 @@ seen_event_free (gpointer data)
 
   g_free (ev->codec);
   g_free (ev->mode);
+  g_free (ev->refer_to);
   g_free (ev);
 }
 
@@ -92,6 +94,7 @@ on_call_event (const struct kefu_call_event *ev, void *arg)
   seen->codec = g_strdup (ev->codec);
   seen->digit = ev->dtmf_digit;
   seen->mode = g_strdup (ev->dtmf_mode);
+  seen->refer_to = g_strdup (ev->refer_to);
   seen->has_stats = ev->has_stats;
   seen->stats = ev->stats;
   g_debug ("%s: call %u %s %c", side->name, ev->call_id,
@@ -670,6 +673,21 @@ start_baresip (Fixture *fx, Baresip *b, const char *wav)
   g_source_unref (b->ctrl_source);
 }
 
+/* A command to baresip's menu through ctrl_tcp (a JSON netstring). */
+static void
+baresip_command (Baresip *b, const char *command, const char *params)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = g_strdup_printf ("{\"command\":\"%s\",\"params\":\"%s\","
+                                           "\"token\":\"t\"}", command, params);
+  g_autofree char *netstring = g_strdup_printf ("%zu:%s,", strlen (json), json);
+
+  g_socket_set_blocking (b->ctrl, TRUE);
+  g_socket_send (b->ctrl, netstring, strlen (netstring), NULL, &error);
+  g_socket_set_blocking (b->ctrl, FALSE);
+  g_assert_no_error (error);
+}
+
 static void
 stop_baresip (Baresip *b)
 {
@@ -686,8 +704,8 @@ stop_baresip (Baresip *b)
   g_ptr_array_unref (b->messages);
 }
 
-/* baresip plays a tone, kefu records it; kefu's RFC 4733 digits reach
- * baresip one by one */
+/* baresip plays a tone, kefu records it; digits both ways (RFC 4733), hold
+ * both ways, and baresip's REFER reported to us, not obeyed */
 static void
 test_baresip (Fixture *fx, gconstpointer data)
 {
@@ -737,9 +755,39 @@ test_baresip (Fixture *fx, gconstpointer data)
   g_assert_cmpint (kefu_call_stats (fx->loop, fx->a.calls, id, &st), ==, 0);
   assert_good_stats (&st);
 
-  g_assert_cmpint (kefu_call_hangup (fx->loop, fx->a.calls, id), ==, 0);
+  /* baresip's digits reach us, as RFC 4733 events */
+  baresip_command (&b, "sndcode", "7");
+  ev = wait_for_event (&fx->a, KEFU_CALL_EVENT_DTMF);
+  g_assert_cmpint (ev->digit, ==, '7');
+  g_assert_cmpstr (ev->mode, ==, "rfc4733");
+
+  /* baresip holds us and takes us back */
+  baresip_command (&b, "hold", "");
+  wait_for_event (&fx->a, KEFU_CALL_EVENT_REMOTE_HOLD);
+  baresip_command (&b, "resume", "");
+  wait_for_event (&fx->a, KEFU_CALL_EVENT_REMOTE_RESUMED);
+
+  /* we hold baresip: it accepts the re-INVITE both ways */
+  g_assert_cmpint (kefu_call_hold (fx->loop, fx->a.calls, id, TRUE), ==, 0);
+  wait_for_event (&fx->a, KEFU_CALL_EVENT_HELD);
+  g_assert_cmpint (kefu_call_hold (fx->loop, fx->a.calls, id, FALSE), ==, 0);
+  wait_for_event (&fx->a, KEFU_CALL_EVENT_RESUMED);
+
+  /* baresip asks us to go elsewhere: reported, not obeyed; we decline
+   * and baresip hears so (it then ends the call on its own) */
+  baresip_command (&b, "transfer", "sip:sales@127.0.0.1:5999");
+  ev = wait_for_event (&fx->a, KEFU_CALL_EVENT_REFER);
+  g_assert_cmpstr (ev->refer_to, ==, "sip:sales@127.0.0.1:5999");
+  g_assert_cmpint (kefu_call_refer_decline (fx->loop, fx->a.calls, id), ==, 0);
+  {
+    g_autofree char *param = wait_for_baresip (&b, "TRANSFER_FAILED");
+
+    g_assert_cmpstr (param, ==, "603 Declined");
+  }
+
+  /* whoever hangs up first, the call ends for us */
+  (void) kefu_call_hangup (fx->loop, fx->a.calls, id);
   wait_for_event (&fx->a, KEFU_CALL_EVENT_CLOSED);
-  g_free (wait_for_baresip (&b, "CALL_CLOSED"));
   stop_baresip (&b);
 
   load_recording (rec_wav, &rec, &n);

@@ -13,6 +13,7 @@
 
 #include <string.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 
 #include "kefu-call.h"
 #include "kefu-phone.h"
@@ -25,12 +26,15 @@ typedef struct {
   GPtrArray *removed;           /* KefuCall, from call-removed */
   GArray *states;               /* KefuCallState, notify::state of any call */
   GString *digits;              /* dtmf-received */
+  char *transfer_target;        /* transfer-requested */
+  GString *transfer_codes;      /* transfer-progress, "100 200 " */
   guint tick;                   /* wakes the waits so the deadline is seen */
 } Side;
 
 typedef struct {
   Side a;
   Side b;
+  Side c;                       /* only for the three-party tests */
 } Fixture;
 
 static gboolean
@@ -72,10 +76,29 @@ on_dtmf_received (KefuCall *call, const char *digit, const char *mode, Side *sid
 }
 
 static void
+on_transfer_requested (KefuCall *call, const char *target, const char *referred_by, Side *side)
+{
+  (void) call;
+  g_assert_nonnull (referred_by);
+  g_free (side->transfer_target);
+  side->transfer_target = g_strdup (target);
+}
+
+static void
+on_transfer_progress (KefuCall *call, guint code, const char *reason, Side *side)
+{
+  (void) call;
+  g_assert_nonnull (reason);
+  g_string_append_printf (side->transfer_codes, "%u ", code);
+}
+
+static void
 watch_call (Side *side, KefuCall *call)
 {
   g_signal_connect (call, "notify::state", G_CALLBACK (on_state_notify), side);
   g_signal_connect (call, "dtmf-received", G_CALLBACK (on_dtmf_received), side);
+  g_signal_connect (call, "transfer-requested", G_CALLBACK (on_transfer_requested), side);
+  g_signal_connect (call, "transfer-progress", G_CALLBACK (on_transfer_progress), side);
 }
 
 static void
@@ -117,6 +140,7 @@ side_set_up (Side *side, const char *display_name, const char *dtmf_mode)
   side->removed = g_ptr_array_new_with_free_func (g_object_unref);
   side->states = g_array_new (FALSE, FALSE, sizeof (KefuCallState));
   side->digits = g_string_new (NULL);
+  side->transfer_codes = g_string_new (NULL);
   side->tick = g_timeout_add (50, on_tick, NULL);
   g_signal_connect (side->phone, "incoming-call", G_CALLBACK (on_incoming_call), side);
   g_signal_connect (side->phone, "call-removed", G_CALLBACK (on_call_removed), side);
@@ -151,6 +175,8 @@ side_tear_down (Side *side)
   g_clear_handle_id (&side->tick, g_source_remove);
   g_array_unref (side->states);
   g_string_free (side->digits, TRUE);
+  g_string_free (side->transfer_codes, TRUE);
+  g_free (side->transfer_target);
 }
 
 static void
@@ -159,6 +185,8 @@ fixture_tear_down (Fixture *fx, gconstpointer data)
   (void) data;
   side_tear_down (&fx->a);
   side_tear_down (&fx->b);
+  if (fx->c.phone)
+    side_tear_down (&fx->c);
 }
 
 static gboolean
@@ -337,11 +365,153 @@ test_dispose_with_live_call (Fixture *fx, gconstpointer data)
   g_assert_cmpstr (kefu_call_get_close_reason (call_b), ==, "remote hangup");
 }
 
+/* A calls B, B calls C: the two calls B has, both established. */
+static void
+connect_three (Fixture *fx, KefuCall **ab, KefuCall **ba, KefuCall **bc, KefuCall **cb)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri_b = uri_of (&fx->b);
+  g_autofree char *uri_c = NULL;
+
+  side_set_up (&fx->c, "Carol Colleague", NULL);
+  uri_c = uri_of (&fx->c);
+
+  *ab = kefu_phone_dial (fx->a.phone, uri_b, &error);
+  g_assert_no_error (error);
+  watch_call (&fx->a, *ab);
+  WAIT_UNTIL (fx->b.incoming->len == 1);
+  *ba = fx->b.incoming->pdata[0];
+  g_assert_true (kefu_call_accept (*ba, &error));
+  WAIT_UNTIL (kefu_call_get_state (*ab) == KEFU_CALL_STATE_ESTABLISHED);
+
+  *bc = kefu_phone_dial (fx->b.phone, uri_c, &error);
+  g_assert_no_error (error);
+  watch_call (&fx->b, *bc);
+  WAIT_UNTIL (fx->c.incoming->len == 1);
+  *cb = fx->c.incoming->pdata[0];
+  g_assert_true (kefu_call_accept (*cb, &error));
+  WAIT_UNTIL (kefu_call_get_state (*bc) == KEFU_CALL_STATE_ESTABLISHED);
+}
+
+/* B hands A over to C (consult transfer): A is asked, follows, C takes
+ * A's call in place of B's, and B is out of both calls. */
+static void
+test_consult_transfer (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KefuCall) ac = NULL;
+  KefuCall *ab, *ba, *bc, *cb, *ca;
+
+  (void) data;
+  connect_three (fx, &ab, &ba, &bc, &cb);
+
+  /* a call cannot be handed to itself */
+  g_assert_false (kefu_call_transfer_to_call (ba, ba, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* B's call with A is put on hold first, then the REFER goes */
+  g_assert_true (kefu_call_transfer_to_call (ba, bc, &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (fx->a.transfer_target != NULL);
+  g_assert_cmpint (kefu_call_get_state (ab), ==, KEFU_CALL_STATE_REMOTE_HELD);
+  g_assert_nonnull (strstr (fx->a.transfer_target, "?Replaces="));
+  g_assert_cmpstr (kefu_call_get_transfer_target (ab), ==, fx->a.transfer_target);
+
+  ac = kefu_phone_accept_transfer (fx->a.phone, ab, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (ac);
+  g_assert_cmpint (kefu_call_get_direction (ac), ==, KEFU_CALL_DIRECTION_OUTGOING);
+
+  /* C: the new call replaces B's and is answered without ringing */
+  WAIT_UNTIL (fx->c.incoming->len == 2);
+  ca = fx->c.incoming->pdata[1];
+  g_assert_cmpuint (kefu_call_get_replaces (ca), ==, kefu_call_get_id (cb));
+  WAIT_UNTIL (kefu_call_get_state (ac) == KEFU_CALL_STATE_ESTABLISHED
+              && kefu_call_get_state (ca) == KEFU_CALL_STATE_ESTABLISHED);
+  WAIT_UNTIL (kefu_call_get_state (cb) == KEFU_CALL_STATE_CLOSED);
+  g_assert_cmpstr (kefu_call_get_close_reason (cb), ==, "replaced");
+
+  /* B and A: the old calls end as transferred */
+  WAIT_UNTIL (kefu_call_get_state (ba) == KEFU_CALL_STATE_CLOSED
+              && kefu_call_get_state (bc) == KEFU_CALL_STATE_CLOSED
+              && kefu_call_get_state (ab) == KEFU_CALL_STATE_CLOSED);
+  g_assert_cmpstr (kefu_call_get_close_reason (ba), ==, "transferred");
+  g_assert_cmpstr (kefu_call_get_close_reason (ab), ==, "transferred");
+  g_assert_nonnull (strstr (fx->b.transfer_codes->str, "200"));
+  g_assert_cmpuint (g_list_model_get_n_items (kefu_phone_get_calls (fx->b.phone)), ==, 0);
+
+  g_assert_true (kefu_call_hang_up (ac, &error));
+  WAIT_UNTIL (kefu_call_get_state (ca) == KEFU_CALL_STATE_CLOSED);
+  g_ptr_array_set_size (fx->a.removed, 0);
+  g_ptr_array_set_size (fx->b.removed, 0);
+  g_assert_finalize_object (g_steal_pointer (&ac));
+  g_assert_finalize_object (ab);
+  g_assert_finalize_object (bc);
+}
+
+/* B joins its two calls; mute and recording on one of them; A leaves and
+ * B's call with C stays in the conference. */
+static void
+test_conference_mute_record (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("kefu-gobject-XXXXXX", NULL);
+  g_autofree char *wav = g_build_filename (dir, "call.wav", NULL);
+  KefuCall *ab, *ba, *bc, *cb;
+
+  (void) data;
+  connect_three (fx, &ab, &ba, &bc, &cb);
+
+  g_assert_false (kefu_call_join_conference (ba, ba, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_true (kefu_call_join_conference (ba, bc, &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (kefu_call_get_in_conference (ba) && kefu_call_get_in_conference (bc));
+
+  g_assert_true (kefu_call_set_muted (ba, TRUE, &error));
+  g_assert_true (kefu_call_get_muted (ba));
+  g_assert_true (kefu_call_set_muted (ba, FALSE, &error));
+  g_assert_false (kefu_call_get_muted (ba));
+
+  g_assert_false (kefu_call_start_recording (ba, "/nonexistent-kefu-dir/x.wav", &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "/nonexistent-kefu-dir/x.wav"));
+  g_clear_error (&error);
+  g_assert_null (kefu_call_get_recording (ba));
+  g_assert_true (kefu_call_start_recording (ba, wav, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (kefu_call_get_recording (ba), ==, wav);
+
+  /* A leaves; B and C go on, still mixed */
+  g_assert_true (kefu_call_hang_up (ab, &error));
+  WAIT_UNTIL (kefu_call_get_state (ba) == KEFU_CALL_STATE_CLOSED);
+  g_assert_false (kefu_call_get_in_conference (ba));
+  g_assert_null (kefu_call_get_recording (ba));
+  g_assert_true (g_file_test (wav, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpint (kefu_call_get_state (bc), ==, KEFU_CALL_STATE_ESTABLISHED);
+  g_assert_true (kefu_call_get_in_conference (bc));
+
+  g_assert_true (kefu_call_hang_up (bc, &error));
+  WAIT_UNTIL (kefu_call_get_state (cb) == KEFU_CALL_STATE_CLOSED);
+  g_ptr_array_set_size (fx->a.removed, 0);
+  g_ptr_array_set_size (fx->b.removed, 0);
+  g_assert_finalize_object (ab);
+  g_assert_finalize_object (bc);
+  g_unlink (wav);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
+  g_test_add ("/phone/gobject/consult-transfer", Fixture, NULL,
+              fixture_set_up, test_consult_transfer, fixture_tear_down);
+  g_test_add ("/phone/gobject/conference-mute-record", Fixture, NULL,
+              fixture_set_up, test_conference_mute_record, fixture_tear_down);
   g_test_add ("/phone/gobject/call", Fixture, NULL,
               fixture_set_up, test_call, fixture_tear_down);
   g_test_add ("/phone/gobject/decline", Fixture, NULL,
