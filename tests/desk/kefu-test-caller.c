@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * kefu-test-caller: a customer calling the agent's desktop, for looking at
+ * the screen pop by hand and for scripts: a KefuPhone in listen mode whose
+ * From is the caller's number, dialling URI with screen-pop headers, then
+ * staying on the line until the agent hangs up (or SECONDS pass).
+ *
+ *   kefu-test-caller +8613358791398 sip:agent@127.0.0.1:5070 \
+ *     [--seconds N] [X-Kefu-Queue=sales X-Kefu-Ivr=1>3 X-Kefu-Wait=42 ...]
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <gio/gio.h>
+
+#include "kefu-phone.h"
+
+static gboolean
+on_timeout (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_state (KefuCall   *call,
+          GParamSpec *pspec,
+          GMainLoop  *loop)
+{
+  g_print ("state %d\n", kefu_call_get_state (call));
+  if (kefu_call_get_state (call) == KEFU_CALL_STATE_CLOSED)
+    g_main_loop_quit (loop);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KefuPhone) phone = NULL;
+  g_autoptr(KefuCall) call = NULL;
+  g_autoptr(GPtrArray) headers = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  guint seconds = 600;
+
+  if (argc < 3)
+    {
+      g_printerr ("usage: %s CALLER-NUMBER URI [--seconds N] [Header=value ...]\n", argv[0]);
+      return 2;
+    }
+  for (int i = 3; i < argc; i++)
+    {
+      const char *eq = strchr (argv[i], '=');
+
+      if (g_str_equal (argv[i], "--seconds") && i + 1 < argc)
+        seconds = (guint) atoi (argv[++i]);
+      else if (eq)
+        {
+          g_ptr_array_add (headers, g_strndup (argv[i], (gsize) (eq - argv[i])));
+          g_ptr_array_add (headers, g_strdup (eq + 1));
+        }
+    }
+  g_ptr_array_add (headers, NULL);
+
+  phone = g_initable_new (KEFU_TYPE_PHONE, NULL, &error,
+                          "listen-address", "127.0.0.1:0",
+                          "listen-user", argv[1],
+                          "audio", g_getenv ("KEFU_AUDIO"),
+                          NULL);
+  if (!phone)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  call = kefu_phone_dial_full (phone, NULL, argv[2], (const char * const *) headers->pdata, &error);
+  if (!call)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  g_signal_connect (call, "notify::state", G_CALLBACK (on_state), loop);
+  g_timeout_add_seconds (seconds, on_timeout, loop);
+  g_main_loop_run (loop);
+  return 0;
+}
