@@ -26,9 +26,7 @@
 #include "kefu-rtp-stream.h"
 #include "kefu-sdp.h"
 
-/* REFER and NOTIFY: transfers both ways; Replaces: attended transfer */
-#define ALLOW "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY\r\n" \
-	"Supported: replaces\r\n"
+#define ALLOW KEFU_SIP_ALLOW
 
 enum {
 	MAX_AUTH_TRIES = 2,

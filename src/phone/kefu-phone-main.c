@@ -1202,9 +1202,9 @@ parse_listen (KefuPhoneCli *cli, const char *spec, GError **error)
   return FALSE;
 }
 
-/* --audio file:IN.wav,OUT.wav or null ("file:,OUT.wav" records only,
- * "file:IN.wav" plays only); the WAV to play is checked now, not when a
- * call starts */
+/* --audio pulse[:SOURCE,SINK], file:IN.wav,OUT.wav or null ("file:,OUT.wav"
+ * records only, "file:IN.wav" plays only); what it names is checked now,
+ * not when a call starts */
 static gboolean
 parse_audio (KefuPhoneCli *cli, const char *spec, GError **error)
 {
@@ -1213,10 +1213,29 @@ parse_audio (KefuPhoneCli *cli, const char *spec, GError **error)
 
   if (g_str_equal (spec, "null"))
     return TRUE;
+  if (g_str_equal (spec, "pulse") || g_str_has_prefix (spec, "pulse:"))
+    {
+      struct kefu_audio_source *src = NULL;
+      struct kefu_audio_sink *sink = NULL;
+
+      /* the sound server and the devices named must be there now, not
+       * at the first call */
+      if (!kefu_audio_open (spec, false, &src, &sink, &local_error))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       _("--audio %s: %s"), spec, local_error->message);
+          return FALSE;
+        }
+      kefu_audio_source_free (src);
+      kefu_audio_sink_free (sink);
+      cli->audio = g_strdup (spec);
+      return TRUE;
+    }
   if (!g_str_has_prefix (spec, "file:"))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   _("--audio: use file:IN.wav,OUT.wav or null, not “%s”"), spec);
+                   _("--audio: use pulse[:SOURCE,SINK], file:IN.wav,OUT.wav or null, not “%s”"),
+                   spec);
       return FALSE;
     }
   files = g_strsplit (spec + 5, ",", 2);
@@ -1316,7 +1335,7 @@ main (int argc, char **argv)
     { "dtmf", 0, 0, G_OPTION_ARG_STRING, &dtmf,
       N_("DTMF mode: rfc4733, info, inband or auto"), N_("MODE") },
     { "audio", 0, 0, G_OPTION_ARG_STRING, &audio,
-      N_("Audio: file:IN.wav,OUT.wav or null"), N_("SPEC") },
+      N_("Audio: pulse[:SOURCE,SINK], file:IN.wav,OUT.wav or null"), N_("SPEC") },
     { "codecs", 0, 0, G_OPTION_ARG_STRING, &codecs,
       N_("Codecs to offer and accept, preferred first: opus, pcmu, pcma"), N_("LIST") },
     { "telephone-event", 0, 0, G_OPTION_ARG_STRING, &telev,

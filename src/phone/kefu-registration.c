@@ -1173,14 +1173,26 @@ on_tls_verify(int ok, X509_STORE_CTX *store)
 	return 1;
 }
 
-/* A peer that reaches us over TLS gets its in-dialog requests over a TLS
- * connection we open to its Contact: that host is one we reach. */
+/* OPTIONS pings, and the hosts of TLS peers: a peer that reaches us over
+ * TLS gets its in-dialog requests over a TLS connection we open to its
+ * Contact, so that host is one we reach. */
 static bool
 on_sip_request(const struct sip_msg *msg, void *arg)
 {
 	struct kefu_ua *ua = arg;
 	const struct sip_hdr *hdr;
 	struct sip_addr addr;
+
+	/* A PBX pings its phones with OPTIONS to see that they are up;
+	 * outside a dialog we answer what we can do. */
+	if (0 == pl_strcmp(&msg->met, "OPTIONS") && !pl_isset(&msg->to.tag)) {
+		(void)sip_treplyf(NULL, NULL, ua->sip, msg, false, 200, "OK",
+				  "%s"
+				  "Accept: application/sdp\r\n"
+				  "Content-Length: 0\r\n"
+				  "\r\n", KEFU_SIP_ALLOW);
+		return true;
+	}
 
 	if (msg->tp != SIP_TRANSP_TLS)
 		return false;

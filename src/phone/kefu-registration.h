@@ -28,6 +28,11 @@
 
 G_BEGIN_DECLS
 
+/* What the softphone can do, for Allow/Supported headers: REFER and
+ * NOTIFY for transfers both ways, Replaces for attended transfer. */
+#define KEFU_SIP_ALLOW "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REFER, NOTIFY\r\n" \
+  "Supported: replaces\r\n"
+
 enum kefu_reg_state {
   KEFU_REG_UNREGISTERED,
   KEFU_REG_REGISTERING,

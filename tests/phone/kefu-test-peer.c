@@ -57,6 +57,9 @@ on_line (GObject *source, GAsyncResult *res, gpointer data)
 
   line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), res, NULL,
                                                     &error);
+  /* cleared: the peer may be gone already */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
   if (!line)
     {
       p->eof = TRUE;
@@ -74,7 +77,7 @@ on_line (GObject *source, GAsyncResult *res, gpointer data)
 static void
 read_next (KefuTestPeer *p)
 {
-  g_data_input_stream_read_line_async (p->out, G_PRIORITY_DEFAULT, NULL, on_line, p);
+  g_data_input_stream_read_line_async (p->out, G_PRIORITY_DEFAULT, p->cancel, on_line, p);
 }
 
 void
@@ -95,6 +98,7 @@ kefu_test_peer_start (KefuTestPeer       *p,
     g_error ("KEFU_PHONE is not set: run the tests with meson test");
 
   p->name = name;
+  p->cancel = g_cancellable_new ();
   p->events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   p->port = kefu_test_free_udp_port ();
   p->recording = g_strdup_printf ("%s/%s-heard.wav", dir, name);
@@ -238,6 +242,9 @@ kefu_test_peer_quit (KefuTestPeer *p)
 void
 kefu_test_peer_clear (KefuTestPeer *p)
 {
+  if (p->cancel)
+    g_cancellable_cancel (p->cancel);
+  g_clear_object (&p->cancel);
   if (p->proc)
     g_subprocess_force_exit (p->proc);
   g_clear_object (&p->proc);

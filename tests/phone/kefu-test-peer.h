@@ -17,6 +17,7 @@ typedef struct {
   GSubprocess *proc;
   GOutputStream *in;
   GDataInputStream *out;
+  GCancellable *cancel;         /* the pending read, at clear */
   GPtrArray *events;            /* JsonObject, as printed */
   guint next;                   /* events before it were taken by a wait */
   gboolean eof;

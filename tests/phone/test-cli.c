@@ -440,6 +440,27 @@ test_incoming_reject (Fixture *fx, gconstpointer data)
   g_assert_false (has_event (fx, "error"));
 }
 
+/* A PBX's OPTIONS ping is answered 200 with what the phone can do. */
+static void
+test_options_ping (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GSubprocess) sipp = NULL;
+  g_autofree char *target = NULL;
+  JsonObject *ev;
+
+  start_phone (fx, "--listen", "127.0.0.1:0");
+  ev = wait_event (fx, "ready");
+  target = g_strdup_printf ("127.0.0.1:%" G_GINT64_FORMAT,
+                            json_object_get_int_member (ev, "sip_port"));
+  sipp = start_sipp (fx, "uac-options.xml", free_udp_port (),
+                     (const char *const[]) { target, "-s", "agent", NULL });
+  kefu_test_assert_sipp_completed (sipp);
+  g_assert_false (has_event (fx, "incoming"));
+
+  send_command (fx, "quit");
+  assert_phone_exit_ok (fx);
+}
+
 /* quit while a call is up: the call is hung up (sipp expects the BYE). */
 static void
 test_quit_hangs_up (Fixture *fx, gconstpointer data)
@@ -605,6 +626,8 @@ main (int argc, char **argv)
   g_test_add ("/cli/dial-hangup", Fixture, NULL, fixture_set_up, test_dial_hangup,
               fixture_tear_down);
   g_test_add ("/cli/dial-busy", Fixture, NULL, fixture_set_up, test_dial_busy,
+              fixture_tear_down);
+  g_test_add ("/cli/options-ping", Fixture, NULL, fixture_set_up, test_options_ping,
               fixture_tear_down);
   g_test_add ("/cli/phone-to-phone", Fixture, NULL, fixture_set_up, test_phone_to_phone,
               fixture_tear_down);
