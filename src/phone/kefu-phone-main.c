@@ -74,6 +74,7 @@ typedef struct {
   guint16 listen_port;
   char *audio;                  /* file:IN.wav,OUT.wav, or NULL: null */
   char *codecs;                 /* --codecs, or NULL: the engine's */
+  char *user;                   /* --user: who we are without an account */
   int telev_pt;                 /* --telephone-event: 0 default, -1 off */
   gboolean auto_answer;
 
@@ -335,7 +336,7 @@ print_help (void)
   GString *out = json_event_begin ("help");
 
   json_add_string (out, "commands",
-                   "dial URI | answer [CALL] | hangup [CALL] | reject [busy|decline] [CALL] | "
+                   "dial URI [Name=value ...] | answer [CALL] | hangup [CALL] | reject [busy|decline] [CALL] | "
                    "hold [CALL] | resume [CALL] | dtmf DIGITS [CALL] | stats [CALL] | "
                    "transfer URI [CALL] | atransfer URI | atransfer complete | "
                    "atransfer cancel | accept-transfer [CALL] | decline-transfer [CALL] | "
@@ -526,7 +527,29 @@ run_command (KefuPhoneCli *cli, const char *line)
           print_error (cmd, "dial needs a SIP URI, e.g. dial sip:bob@127.0.0.1:5090");
           return TRUE;
         }
-      call_id = kefu_call_dial (cli->loop, cli->calls, cli->account_id, arg1, NULL);
+      /* dial URI [Header=value ...]: screen-pop headers for the far end */
+      {
+        g_autoptr(GPtrArray) headers = g_ptr_array_new_with_free_func (g_free);
+
+        for (guint i = 2; i < argv->len; i++)
+          {
+            const char *word = argv->pdata[i];
+            const char *eq = strchr (word, '=');
+            const char *bad = strpbrk (word, ":\r\n");
+
+            if (!eq || eq == word || (bad && bad < eq))
+              {
+                print_error (cmd, "“%s” is not a header: dial URI [Name=value ...], "
+                             "e.g. X-Kefu-Customer=1002", word);
+                return TRUE;
+              }
+            g_ptr_array_add (headers, g_strndup (word, (gsize) (eq - word)));
+            g_ptr_array_add (headers, g_strdup (eq + 1));
+          }
+        g_ptr_array_add (headers, NULL);
+        call_id = kefu_call_dial (cli->loop, cli->calls, cli->account_id, arg1,
+                                  (const char *const *) headers->pdata);
+      }
       if (!call_id)
         {
           print_error (cmd, "could not dial %s", arg1);
@@ -969,6 +992,7 @@ setup_phone (void *arg)
     .dtmf_mode = cli->dtmf_mode,
     .srtp = cli->listen_srtp,
     .codecs = cli->codecs,
+    .listen_user = cli->user,
     .telev_pt = cli->telev_pt,
     .eventh = on_call_event,
     .arg = cli,
@@ -1291,6 +1315,7 @@ cli_clear (KefuPhoneCli *cli)
   g_clear_pointer (&cli->main_loop, g_main_loop_unref);
   g_free (cli->waiting_for);
   g_free (cli->codecs);
+  g_free (cli->user);
   g_free (cli->account_id);
   g_free (cli->aor);
   g_free (cli->password);
@@ -1315,6 +1340,7 @@ main (int argc, char **argv)
   g_autofree char *audio = NULL;
   gboolean auto_answer = FALSE;
   g_autofree char *codecs = NULL;
+  g_autofree char *user = NULL;
   g_autofree char *telev = NULL;
   g_autofree char *tls_cert = NULL;
   g_autofree char *tls_ca = NULL;
@@ -1336,6 +1362,9 @@ main (int argc, char **argv)
       N_("DTMF mode: rfc4733, info, inband or auto"), N_("MODE") },
     { "audio", 0, 0, G_OPTION_ARG_STRING, &audio,
       N_("Audio: pulse[:SOURCE,SINK], file:IN.wav,OUT.wav or null"), N_("SPEC") },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user,
+      N_("Without an account: the user we call from and take calls for (default kefu)"),
+      N_("NAME") },
     { "codecs", 0, 0, G_OPTION_ARG_STRING, &codecs,
       N_("Codecs to offer and accept, preferred first: opus, pcmu, pcma"), N_("LIST") },
     { "telephone-event", 0, 0, G_OPTION_ARG_STRING, &telev,
@@ -1417,6 +1446,14 @@ main (int argc, char **argv)
           return EXIT_USAGE;
         }
     }
+  if (user && (!*user || strpbrk (user, "@:;<>\" \t\r\n")))
+    {
+      g_printerr (_("kefu-phone: --user %s: use a plain user name such as 8613800138000\n"),
+                  user);
+      cli_clear (&cli);
+      return EXIT_USAGE;
+    }
+  cli.user = g_steal_pointer (&user);
   cli.codecs = g_steal_pointer (&codecs);
   cli.auto_answer = auto_answer;
   cli.tls_cert = g_steal_pointer (&tls_cert);

@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 
 #include "kefu-test-peer.h"
+#include "kefu-test-wait.h"
 
 static const double TONE_CUSTOMER = 500, TONE_AGENT = 1300;
 
@@ -236,6 +237,56 @@ test_opus (Fixture *fx, gconstpointer data)
   kefu_test_assert_hears ("agent", fx->agent.recording, 0, TONE_CUSTOMER, 1.0);
 }
 
+/* A customer's phone as a test or demo plays it: its own number, and the
+ * screen-pop headers a switch would add. */
+static void
+test_dial_with_headers (Fixture *fx, gconstpointer data)
+{
+  const char *const caller[] = { "--user", "8613800138000", NULL };
+  JsonObject *ev, *headers;
+
+  kefu_test_peer_start (&fx->customer, fx->dir, "customer", TONE_CUSTOMER, caller);
+  kefu_test_peer_start (&fx->agent, fx->dir, "agent", TONE_AGENT, NULL);
+  kefu_test_peer_wait (&fx->customer, "ready");
+  kefu_test_peer_wait (&fx->agent, "ready");
+
+  kefu_test_peer_send (&fx->customer, "dial sip:agent@127.0.0.1:%u X-Kefu-Customer=1002 "
+                       "X-Kefu-Queue=sales", fx->agent.port);
+  ev = kefu_test_peer_wait (&fx->agent, "incoming");
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (ev, "from"),
+                                   "sip:8613800138000@127.0.0.1"));
+  headers = json_object_get_object_member (ev, "headers");
+  g_assert_cmpstr (json_object_get_string_member (headers, "X-Kefu-Customer"), ==, "1002");
+  g_assert_cmpstr (json_object_get_string_member (headers, "X-Kefu-Queue"), ==, "sales");
+  kefu_test_peer_send (&fx->agent, "reject");
+  kefu_test_peer_wait (&fx->customer, "closed");
+
+  /* a word that is no header: an error, and nothing is dialled */
+  kefu_test_peer_send (&fx->customer, "dial sip:agent@127.0.0.1:%u X-Kefu:Queue=sales",
+                       fx->agent.port);
+  kefu_test_peer_send (&fx->customer, "quit");
+  kefu_test_wait_exit (fx->customer.proc, "the customer's phone to exit");
+  while (!fx->customer.eof)
+    g_main_context_iteration (NULL, TRUE);
+  {
+    guint errors = 0;
+
+    for (guint i = fx->customer.next; i < fx->customer.events->len; i++)
+      {
+        ev = fx->customer.events->pdata[i];
+        g_assert_cmpstr (json_object_get_string_member (ev, "event"), !=, "dialing");
+        if (g_strcmp0 (json_object_get_string_member (ev, "event"), "error") == 0)
+          {
+            g_assert_nonnull (strstr (json_object_get_string_member (ev, "message"),
+                                      "X-Kefu:Queue=sales"));
+            errors++;
+          }
+      }
+    g_assert_cmpuint (errors, ==, 1);
+  }
+  kefu_test_peer_quit (&fx->agent);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -253,6 +304,8 @@ main (int argc, char **argv)
               fixture_set_up, test_auto_dtmf, fixture_tear_down);
   g_test_add ("/call-features/opus", Fixture, NULL, fixture_set_up, test_opus,
               fixture_tear_down);
+  g_test_add ("/call-features/dial-with-headers", Fixture, NULL, fixture_set_up,
+              test_dial_with_headers, fixture_tear_down);
 
   return g_test_run ();
 }
