@@ -28,9 +28,12 @@ static const char * const fax_statuses[] = {
 static const char * const strategies[] = {
   "ring-all", "longest-idle", "round-robin", "fewest-calls", "least-talk-time", "skills-based", NULL
 };
+static const char * const callback_sources[] = { "ivr", "overflow", "agent", NULL };
 static const char * const sl_denominators[] = {
   "answered", "answered+abandoned", "offered-short", NULL
 };
+
+const char * const kefu_callback_statuses[] = { "open", "claimed", "done", "failed", NULL };
 
 const char * const kefu_roles[] = { "agent", "supervisor", "teamlead", "admin", "service", NULL };
 
@@ -150,6 +153,9 @@ static const KefuField agent_fields[] = {
   { "extension",    KEFU_FIELD_STRING,    0, 32, NULL, 0, 0, "SIP user of the agent's phone" },
   { "skills",       KEFU_FIELD_SKILLS,    0, 200, NULL, 1, 100, "Queue name -> proficiency 1..100" },
   { "password",     KEFU_FIELD_STRING,    KEFU_FIELD_WRITE_ONLY, 256, NULL, 0, 0, "At least 8 characters" },
+  { "sip_password", KEFU_FIELD_STRING,    KEFU_FIELD_WRITE_ONLY, 128, NULL, 0, 0,
+    "The phone's SIP password, at least 8 characters; kept only as its digest HA1 for the "
+    "extension and the server's SIP realm, so changing either needs it again" },
   { "state",        KEFU_FIELD_ENUM,      KEFU_FIELD_READ_ONLY, 0, kefu_agent_states, 0, 0, "Set with PUT .../state" },
   { "state_reason", KEFU_FIELD_STRING,    KEFU_FIELD_READ_ONLY, 64, NULL, 0, 0, NULL },
   { "state_since",  KEFU_FIELD_TIMESTAMP, KEFU_FIELD_READ_ONLY, 0, NULL, 0, 0, NULL },
@@ -167,6 +173,23 @@ static const KefuField queue_fields[] = {
   { "max_wait_s",      KEFU_FIELD_NUMBER, 0, 0, NULL, 0, 86400, NULL },
   { "wrapup_s",        KEFU_FIELD_NUMBER, 0, 0, NULL, 0, 3600, NULL },
   { "priority",        KEFU_FIELD_INT,    0, 0, NULL, 0, 100, NULL },
+};
+
+static const KefuField callback_fields[] = {
+  COMMON_FIELDS,
+  { "number",      KEFU_FIELD_STRING,    KEFU_FIELD_REQUIRED, 64, NULL, 0, 0,
+    "Number to call back, as the caller keyed it or their caller ID" },
+  { "customer_id", KEFU_FIELD_INT,       0, 0, NULL, 1, G_MAXINT64, NULL },
+  { "call_id",     KEFU_FIELD_STRING,    0, 64, NULL, 0, 0, "The call that asked for it" },
+  { "queue",       KEFU_FIELD_STRING,    0, 64, NULL, 0, 0, "Queue the caller was waiting for" },
+  { "source",      KEFU_FIELD_ENUM,      0, 0, callback_sources, 0, 0,
+    "ivr (the caller asked), overflow (waited too long), agent (typed in)" },
+  { "status",      KEFU_FIELD_ENUM,      0, 0, kefu_callback_statuses, 0, 0,
+    "open, claimed (an agent works on it), done, failed; open when created" },
+  { "assignee",    KEFU_FIELD_STRING,    0, 64, NULL, 0, 0, "The agent who claimed it" },
+  { "due_at",      KEFU_FIELD_TIMESTAMP, 0, 0, NULL, 0, 0, "Not before" },
+  { "attempts",    KEFU_FIELD_INT,       0, 0, NULL, 0, 100, "Calls made so far" },
+  { "notes",       KEFU_FIELD_TEXT,      0, 2000, NULL, 0, 0, NULL },
 };
 
 static const KefuField event_fields[] = {
@@ -188,10 +211,12 @@ const KefuRecordKind kefu_record_fax = { "fax", "faxes", fax_fields, N_FIELDS (f
 const KefuRecordKind kefu_record_agent = { "agent", "agents", agent_fields, N_FIELDS (agent_fields) };
 const KefuRecordKind kefu_record_queue = { "queue", "queues", queue_fields, N_FIELDS (queue_fields) };
 const KefuRecordKind kefu_record_event = { "event", "events", event_fields, N_FIELDS (event_fields) };
+const KefuRecordKind kefu_record_callback = { "callback", "callbacks", callback_fields, N_FIELDS (callback_fields) };
 
 static const KefuRecordKind *all_kinds[] = {
   &kefu_record_customer, &kefu_record_contact, &kefu_record_case, &kefu_record_case_note,
   &kefu_record_call, &kefu_record_fax, &kefu_record_agent, &kefu_record_queue, &kefu_record_event,
+  &kefu_record_callback,
 };
 
 const KefuRecordKind *

@@ -75,10 +75,12 @@ extern const KefuRecordKind kefu_record_fax;
 extern const KefuRecordKind kefu_record_agent;
 extern const KefuRecordKind kefu_record_queue;
 extern const KefuRecordKind kefu_record_event;
+extern const KefuRecordKind kefu_record_callback;
 
 extern const char * const kefu_agent_states[];   /* NULL-terminated */
 extern const char * const kefu_roles[];          /* agent < supervisor < teamlead < admin, then service */
 extern const char * const kefu_event_types[];
+extern const char * const kefu_callback_statuses[];  /* open, claimed, done, failed */
 
 typedef enum {
   KEFU_RECORD_CREATE,   /* required fields must be there */

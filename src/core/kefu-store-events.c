@@ -119,18 +119,31 @@ project_event (KefuDbConn  *conn,
     {
       const char *state = kefu_json_get_string (data, "state");
       const char *reason = kefu_json_get_string (data, "reason");
-      KefuDbValue close_span[] = { KEFU_DB_V_INT (ts), KEFU_DB_V_TEXT (agent) };
-      KefuDbValue open_span[] = { KEFU_DB_V_TEXT (agent), KEFU_DB_V_TEXT (state), KEFU_DB_V_INT (ts) };
+      KefuDbValue close_span[] = {
+        KEFU_DB_V_INT (ts), KEFU_DB_V_TEXT (agent), KEFU_DB_V_INT (ts),
+      };
+      KefuDbValue open_span[] = {
+        KEFU_DB_V_TEXT (agent), KEFU_DB_V_TEXT (state), KEFU_DB_V_INT (ts),
+        KEFU_DB_V_TEXT (agent), KEFU_DB_V_INT (ts),
+      };
       KefuDbValue set_state[] = {
         KEFU_DB_V_TEXT (state), KEFU_DB_V_TEXT (reason), KEFU_DB_V_INT (ts), KEFU_DB_V_TEXT (agent),
+        KEFU_DB_V_INT (ts),
       };
 
+      /* A state older than the agent's current one (a switch replaying
+       * its spool after an outage) stays in the log but changes neither
+       * the current state nor the spans a later state already began. */
       return kefu_db_exec (conn, "UPDATE agent_spans SET ended_at = ? "
-                           "WHERE agent = ? AND ended_at IS NULL", close_span, 2, NULL, error) &&
+                           "WHERE agent = ? AND ended_at IS NULL AND started_at <= ?",
+                           close_span, 3, NULL, error) &&
              kefu_db_exec (conn, "INSERT INTO agent_spans (agent, state, started_at) "
-                           "VALUES (?, ?, ?)", open_span, 3, NULL, error) &&
+                           "SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM agent_spans "
+                           "WHERE agent = ? AND started_at > ?)", open_span, 5, NULL, error) &&
              kefu_db_exec (conn, "UPDATE agents SET state = ?, state_reason = ?, state_since = ? "
-                           "WHERE username = ? AND deleted = 0", set_state, 4, NULL, error);
+                           "WHERE username = ? AND deleted = 0 "
+                           "AND (state_since IS NULL OR state_since <= ?)",
+                           set_state, 5, NULL, error);
     }
   return TRUE;
 }

@@ -164,5 +164,28 @@ static const char * const kefu_store_migrations[] = {
   /* version 2: every agent state change closes the agent's open span;
    * without this it scanned the agent's whole history each time. */
   "CREATE INDEX agent_spans_open ON agent_spans (agent) WHERE ended_at IS NULL;",
+
+  /* version 3: what kefu-switch needs.  Agents' phones authenticate with
+   * SIP digest, so the server keeps HA1 = MD5(user:realm:password) and the
+   * user and realm it was made for (a new extension or realm needs a new
+   * password).  Callbacks the IVR takes or overflow files, worked by
+   * agents. */
+  "ALTER TABLE agents ADD COLUMN sip_ha1 TEXT;"
+  "ALTER TABLE agents ADD COLUMN sip_user TEXT;"
+  "ALTER TABLE agents ADD COLUMN sip_realm TEXT;"
+  "CREATE TABLE callbacks ("
+  "  id @ID@,"
+  "  status TEXT,"
+  "  queue TEXT,"
+  "  assignee TEXT,"
+  "  customer_id @INT@,"
+  "  call_id TEXT,"
+  "  doc TEXT NOT NULL,"
+  "  version @INT@ NOT NULL,"
+  "  created_at @INT@ NOT NULL,"
+  "  updated_at @INT@ NOT NULL,"
+  "  deleted INTEGER NOT NULL DEFAULT 0);"
+  "CREATE INDEX callbacks_status ON callbacks (status, id);"
+  "CREATE INDEX callbacks_customer ON callbacks (customer_id);",
   NULL
 };

@@ -49,6 +49,8 @@ static const char * const call_columns[] = { "queue", "agent", "caller", "custom
 static const char * const fax_columns[] = { "customer_id", "call_id", NULL };
 static const char * const agent_columns[] = { "username", "role", NULL };
 static const char * const queue_columns[] = { "name", NULL };
+static const char * const callback_columns[] = { "status", "queue", "assignee", "customer_id",
+                                                 "call_id", NULL };
 
 static const EntitySpec specs[] = {
   { &kefu_record_customer, "customers", FALSE, customer_columns, "name_key, id" },
@@ -58,6 +60,7 @@ static const EntitySpec specs[] = {
   { &kefu_record_fax, "faxes", FALSE, fax_columns, "id DESC" },
   { &kefu_record_agent, "agents", FALSE, agent_columns, "username" },
   { &kefu_record_queue, "queues", FALSE, queue_columns, "name" },
+  { &kefu_record_callback, "callbacks", FALSE, callback_columns, "id" },
 };
 
 static const EntitySpec *
@@ -765,9 +768,12 @@ kefu_store_create (KefuStore             *self,
     }
   if (kind == &kefu_record_agent)
     {
-      g_string_append (sql, ", password_hash");
-      g_string_append (marks, ", ?");
+      g_string_append (sql, ", password_hash, sip_ha1, sip_user, sip_realm");
+      g_string_append (marks, ", ?, ?, ?, ?");
       params[n++] = KEFU_DB_V_TEXT (write->password_hash);
+      params[n++] = KEFU_DB_V_TEXT (write->sip_ha1);
+      params[n++] = KEFU_DB_V_TEXT (write->sip_user);
+      params[n++] = KEFU_DB_V_TEXT (write->sip_realm);
     }
   g_assert (n <= G_N_ELEMENTS (params));
 
@@ -918,6 +924,14 @@ kefu_store_update (KefuStore             *self,
       g_string_append (sql, ", password_hash = ?");
       params[n++] = KEFU_DB_V_TEXT (write->password_hash);
     }
+  if (kind == &kefu_record_agent && write->sip_ha1)
+    {
+      g_string_append (sql, ", sip_ha1 = ?, sip_user = ?, sip_realm = ?");
+      params[n++] = KEFU_DB_V_TEXT (write->sip_ha1);
+      params[n++] = KEFU_DB_V_TEXT (write->sip_user);
+      params[n++] = KEFU_DB_V_TEXT (write->sip_realm);
+    }
+  g_assert (n < G_N_ELEMENTS (params));
   g_string_append (sql, " WHERE id = ?");
   params[n++] = id_value (spec, id, &scratch);
 
@@ -1127,10 +1141,14 @@ kefu_store_search_customers (KefuStore   *self,
           KEFU_DB_V_INT (limit), KEFU_DB_V_INT (offset),
         };
 
+        /* The page is taken in number order, so a short prefix that
+         * matches a million numbers walks the index for one page only;
+         * the page itself is shown sorted by name. */
         return query_customers (self,
                                 "id IN (SELECT customer_id FROM customer_phones "
-                                "WHERE e164 >= ? AND e164 < ?) "
-                                "ORDER BY name_key, id LIMIT ? OFFSET ?",
+                                "WHERE e164 >= ? AND e164 < ? "
+                                "ORDER BY e164, customer_id LIMIT ? OFFSET ?) "
+                                "ORDER BY name_key, id",
                                 params, G_N_ELEMENTS (params), error);
       }
     }
@@ -1397,6 +1415,46 @@ kefu_store_get_agent_by_name (KefuStore   *self,
   else
     g_free (agent.password_hash);
   return agent.record;
+}
+
+static gboolean
+on_sip_row (KefuDbRow *row,
+            gpointer   user_data)
+{
+  JsonArray *array = user_data;
+  g_autoptr(JsonObject) doc = kefu_store_parse_object (kefu_db_row_text (row, 1));
+  const char *extension = kefu_json_get_string (doc, "extension");
+  JsonObject *entry;
+
+  /* Made for another extension: that phone needs a new password first. */
+  if (g_strcmp0 (extension, kefu_db_row_text (row, 3)) != 0)
+    return TRUE;
+  entry = json_object_new ();
+  json_object_set_string_member (entry, "username", kefu_db_row_text (row, 0));
+  json_object_set_string_member (entry, "extension", extension);
+  json_object_set_string_member (entry, "ha1", kefu_db_row_text (row, 2));
+  json_object_set_string_member (entry, "realm", kefu_db_row_text (row, 4));
+  json_array_add_object_element (array, entry);
+  return TRUE;
+}
+
+JsonArray *
+kefu_store_sip_credentials (KefuStore   *self,
+                            const char  *realm,
+                            GError     **error)
+{
+  g_autoptr(JsonArray) array = json_array_new ();
+  KefuDbValue params[] = { KEFU_DB_V_TEXT (realm) };
+  KefuDbConn *conn = kefu_db_acquire (self->db, error);
+  gboolean ok;
+
+  if (!conn)
+    return NULL;
+  ok = kefu_db_query (conn, "SELECT username, doc, sip_ha1, sip_user, sip_realm FROM agents "
+                      "WHERE deleted = 0 AND sip_ha1 IS NOT NULL AND sip_realm = ? "
+                      "ORDER BY username", params, 1, on_sip_row, array, error);
+  kefu_db_release (self->db, conn);
+  return ok ? g_steal_pointer (&array) : NULL;
 }
 
 gboolean

@@ -19,7 +19,7 @@
 
 G_BEGIN_DECLS
 
-#define KEFU_STORE_SCHEMA_VERSION 2
+#define KEFU_STORE_SCHEMA_VERSION 3
 
 /* How long a finished operation id is remembered for replays: 30 days,
  * longer than any desktop stays offline with changes waiting. */
@@ -43,6 +43,9 @@ typedef struct {
   const char *actor;          /* username doing it, for notes and the feed */
   int         status;         /* the HTTP status to replay for op_id */
   const char *password_hash;  /* agents only: already hashed */
+  const char *sip_ha1;        /* agents only: SIP digest HA1 (hex), with */
+  const char *sip_user;       /*   the digest user (the extension) and */
+  const char *sip_realm;      /*   realm it was computed for */
 } KefuWrite;
 
 #define KEFU_WRITE_INIT { NULL, -1, NULL, 200, NULL }
@@ -145,6 +148,10 @@ GBytes      *kefu_store_get_fax_document   (KefuStore *self, const char *fax_id,
 /* Agents and sessions. */
 JsonObject  *kefu_store_get_agent_by_name  (KefuStore *self, const char *username,
                                             char **out_password_hash, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Agents whose SIP digest HA1 was made for their current extension and
+ * this realm: [{username, extension, ha1, realm}], by username. */
+JsonArray   *kefu_store_sip_credentials    (KefuStore *self, const char *realm,
+                                            GError **error) G_GNUC_WARN_UNUSED_RESULT;
 gboolean     kefu_store_session_create     (KefuStore *self, const char *token_hash,
                                             gint64 agent_id, gint64 expires_ms, GError **error);
 KefuSession *kefu_store_session_lookup     (KefuStore *self, const char *token_hash,

@@ -88,9 +88,10 @@ update_ringer (KefuApplication *self)
            * and the window still show the call */
           g_message ("no ringer: %s", error->message);
           self->ringer_failed = TRUE;
-          if (self->window)
-            kefu_window_show_lasting_toast (self->window,
-                                            _("No sound server: incoming calls cannot ring. Watch for the notification and the window."));
+          /* said once, and not over the phone's own message about it */
+          if (self->window && !kefu_window_get_notice (self->window)[0])
+            kefu_window_show_notice (self->window,
+                                     _("No sound server: incoming calls cannot ring. Watch for the notification and the window."));
           return;
         }
     }
@@ -115,7 +116,8 @@ withdraw_notification (KefuApplication *self,
     return;
   g_signal_handler_disconnect (call, GPOINTER_TO_SIZE (handler));
   g_hash_table_remove (self->notified, call);
-  g_application_withdraw_notification (G_APPLICATION (self), id);
+  if (g_application_get_dbus_connection (G_APPLICATION (self)))
+    g_application_withdraw_notification (G_APPLICATION (self), id);
 }
 
 static void
@@ -163,7 +165,11 @@ on_incoming_call (KefuPhone       *phone,
   g_notification_set_default_action_and_target (notification, "app.show-call", "u", call_id);
   g_notification_add_button_with_target (notification, _("Answer"), "app.answer-call", "u", call_id);
   g_notification_add_button_with_target (notification, _("Reject"), "app.reject-call", "u", call_id);
-  g_application_send_notification (G_APPLICATION (self), id, notification);
+  /* no session bus (a bare X session): GIO's notification backends would
+   * talk to a bus that is not there; the window and the ringer still show
+   * the call */
+  if (g_application_get_dbus_connection (G_APPLICATION (self)))
+    g_application_send_notification (G_APPLICATION (self), id, notification);
 
   handler = g_signal_connect (call, "notify::state", G_CALLBACK (on_notified_call_state), self);
   g_hash_table_insert (self->notified, g_object_ref (call), GSIZE_TO_POINTER (handler));
@@ -320,8 +326,8 @@ on_audio_checked (GObject      *source,
       g_message ("no sound server: %s", error->message);
       create_phone (self, "null");
       if (self->window)
-        kefu_window_show_lasting_toast (self->window,
-                                        _("No sound server: calls connect, but nobody hears anything. Start PulseAudio or PipeWire, then sign in again."));
+        kefu_window_show_notice (self->window,
+                                 _("No sound server: calls connect, but nobody hears anything and nothing rings. Start PulseAudio or PipeWire, then sign in again."));
       return;
     }
   g_clear_object (&self->audio_check);
@@ -523,11 +529,23 @@ on_restored (GObject      *source,
       g_autofree char *server = g_settings_get_string (self->settings, "server-url");
       g_autofree char *user = g_settings_get_string (self->settings, "username");
 
+      const char *demo_user = g_getenv ("KEFU_SIGN_IN_USER");
+      const char *demo_password = g_getenv ("KEFU_SIGN_IN_PASSWORD");
+
       kefu_window_show_login (self->window, self->login,
                               found ? _("Sign in again, or work offline with the customers on this computer.")
                                     : NULL);
       if (!kefu_login_get_server_url (self->login))
         kefu_login_page_prefill (kefu_window_get_login_page (self->window), server, user, NULL);
+      /* scripts/demo: the demo agent is signed in as if they typed it */
+      if (demo_user && demo_user[0] && demo_password && demo_password[0])
+        {
+          KefuLoginPage *page = kefu_window_get_login_page (self->window);
+
+          kefu_login_page_prefill (page, server, demo_user, NULL);
+          kefu_login_page_set_password (page, demo_password);
+          kefu_login_page_sign_in (page);
+        }
     }
 }
 

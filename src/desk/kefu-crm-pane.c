@@ -51,6 +51,8 @@ struct _KefuCrmPane
   char           *caller_number;     /* E.164 of the shown call, or its raw number */
   char           *view_before_search;
   char           *agent;             /* whose calls the history lists */
+  GdkFrameClock  *pop_clock;         /* timing the next screen pop drawn */
+  gulong          pop_paint_handler;
 };
 
 G_DEFINE_FINAL_TYPE (KefuCrmPane, kefu_crm_pane, GTK_TYPE_WIDGET)
@@ -341,6 +343,50 @@ on_call_state_changed (KefuCall    *call,
   update_call_banner (self);
 }
 
+/* Back to the caller's card after a search or the history. */
+static void
+on_call_banner_pressed (GtkGestureClick *gesture,
+                        int              n_press,
+                        double           x,
+                        double           y,
+                        KefuCrmPane     *self)
+{
+  if (self->call)
+    kefu_crm_pane_show_call (self, self->call);
+}
+
+/* Screen-pop timing (G_MESSAGES_DEBUG=Kefu, read by bench/desk): when a
+ * call's card was asked for, and when the frame showing it was drawn. */
+static void
+on_pop_painted (GdkFrameClock *clock,
+                gpointer       data)
+{
+  KefuCrmPane *self = data;
+
+  g_debug ("screen pop: drawn at %" G_GINT64_FORMAT " us", g_get_monotonic_time ());
+  g_clear_signal_handler (&self->pop_paint_handler, clock);
+  g_clear_object (&self->pop_clock);
+}
+
+static void
+time_screen_pop (KefuCrmPane *self)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  g_debug ("screen pop: asked at %" G_GINT64_FORMAT " us", g_get_monotonic_time ());
+  if (self->pop_paint_handler
+      && !g_signal_handler_is_connected (self->pop_clock, self->pop_paint_handler))
+    {
+      self->pop_paint_handler = 0;
+      g_clear_object (&self->pop_clock);
+    }
+  if (!clock || self->pop_paint_handler)
+    return;
+  self->pop_clock = g_object_ref (clock);
+  self->pop_paint_handler = g_signal_connect (clock, "after-paint",
+                                              G_CALLBACK (on_pop_painted), self);
+}
+
 void
 kefu_crm_pane_show_call (KefuCrmPane *self,
                          KefuCall    *call)
@@ -364,13 +410,17 @@ kefu_crm_pane_show_call (KefuCrmPane *self,
   update_call_banner (self);
   if (!call)
     return;
+  time_screen_pop (self);
 
   g_clear_pointer (&self->caller_number, g_free);
   country = self->store ? kefu_local_store_get_default_country (self->store) : "CN";
   self->caller_number = kefu_caller_id_normalise (kefu_call_get_peer_uri (call), country);
   if (!self->caller_number)
     self->caller_number = kefu_caller_id_from_uri (kefu_call_get_peer_uri (call));
-  kefu_case_editor_start (self->case_editor, call_link_id (call), 0);
+  /* the same call again (the banner, the call list): the case stays as
+   * it is, saved or not */
+  if (g_strcmp0 (kefu_case_editor_get_call_id (self->case_editor), call_link_id (call)) != 0)
+    kefu_case_editor_start (self->case_editor, call_link_id (call), 0);
 
   if (!self->store)
     return;
@@ -540,6 +590,12 @@ kefu_crm_pane_dispose (GObject *object)
 {
   KefuCrmPane *self = KEFU_CRM_PANE (object);
 
+  /* a clock whose surface went away has dropped its handlers already */
+  if (self->pop_paint_handler
+      && g_signal_handler_is_connected (self->pop_clock, self->pop_paint_handler))
+    g_signal_handler_disconnect (self->pop_clock, self->pop_paint_handler);
+  self->pop_paint_handler = 0;
+  g_clear_object (&self->pop_clock);
   g_clear_signal_handler (&self->call_state_handler, self->call);
   g_clear_object (&self->call);
   g_clear_object (&self->store);
@@ -611,6 +667,11 @@ kefu_crm_pane_init (KefuCrmPane *self)
   GtkEventController *controller;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  controller = GTK_EVENT_CONTROLLER (gtk_gesture_click_new ());
+  g_signal_connect (controller, "pressed", G_CALLBACK (on_call_banner_pressed), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->call_revealer), controller);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->call_revealer), _("Show the caller’s card"));
 
   controller = gtk_shortcut_controller_new ();
   gtk_shortcut_controller_set_scope (GTK_SHORTCUT_CONTROLLER (controller),

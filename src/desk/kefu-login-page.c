@@ -244,3 +244,11 @@ kefu_login_page_prefill (KefuLoginPage *self,
   gtk_widget_grab_focus (GTK_WIDGET (username && username[0] ? self->password_row
                                                              : self->username_row));
 }
+
+void
+kefu_login_page_set_password (KefuLoginPage *self,
+                              const char    *password)
+{
+  g_return_if_fail (KEFU_IS_LOGIN_PAGE (self));
+  gtk_editable_set_text (GTK_EDITABLE (self->password_row), password ? password : "");
+}

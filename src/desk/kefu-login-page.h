@@ -25,6 +25,9 @@ void       kefu_login_page_prefill  (KefuLoginPage *self,
                                      const char    *server_url,
                                      const char    *username,
                                      const char    *message);
+/* Types the password, as the agent would (a demo signs in by itself). */
+void       kefu_login_page_set_password (KefuLoginPage *self,
+                                         const char    *password);
 /* Sign in with what the fields hold (the "login.sign-in" action). */
 void       kefu_login_page_sign_in  (KefuLoginPage *self);
 

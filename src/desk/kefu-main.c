@@ -31,6 +31,20 @@ apply_language_setting (void)
     g_setenv ("LANGUAGE", language, TRUE);
 }
 
+/* An agent's window is lists and forms, which cairo draws well: without
+ * a GPU, GTK's GL renderer runs on Mesa's software rasteriser and costs
+ * over 100 MB and a slower start on every desk (bench/desk).  KEFU_GL=1,
+ * or any GSK_RENDERER, keeps GTK's own choice. */
+static void
+choose_renderer (void)
+{
+  if (g_getenv ("KEFU_GL") || g_getenv ("GSK_RENDERER"))
+    return;
+  g_setenv ("GSK_RENDERER", "cairo", FALSE);
+  if (!g_getenv ("GDK_DEBUG"))
+    g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -39,6 +53,7 @@ main (int   argc,
   /* a build tree runs with its own translations (scripts/demo) */
   const char *localedir = g_getenv ("KEFU_LOCALEDIR");
 
+  choose_renderer ();
   apply_language_setting ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, localedir ? localedir : LOCALEDIR);

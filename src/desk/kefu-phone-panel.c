@@ -1178,10 +1178,9 @@ on_watched_call_state (KefuCall       *call,
   if (call == self->request_call)
     close_request_dialog (self);
 
-  /* a consultation is part of the customer's call, not one to wrap up */
+  /* the window wraps up once the last call the agent talked on is over */
   g_signal_emit (self, signals[SIGNAL_CALL_FINISHED], 0, call,
-                 GPOINTER_TO_INT (g_object_get_data (G_OBJECT (call), "kefu-talked"))
-                 && g_strcmp0 (reason, "replaced") != 0);
+                 GPOINTER_TO_INT (g_object_get_data (G_OBJECT (call), "kefu-talked")));
   unwatch_call (self, call);
   update_controls (self);
 }
@@ -1539,8 +1538,8 @@ kefu_phone_panel_class_init (KefuPhonePanelClass *klass)
   /**
    * KefuPhonePanel::call-finished:
    * @call: the call that ended
-   * @talked: the agent talked with its far end (not a consultation
-   *   that handed the customer over, nor a call never answered)
+   * @talked: the call was answered (a call that only rang is not
+   *   wrapped up)
    *
    * A call of the phone ended: the window starts the wrap-up.
    */

@@ -45,6 +45,8 @@ struct _KefuPreferencesWindow
   GtkStringList *ringer_names;
   AdwEntryRow   *server_row;
   AdwEntryRow   *country_row;
+  AdwEntryRow   *recordings_row;
+  GtkSpinButton *wrapup_spin;
   AdwComboRow   *language_row;
   GtkStringList *language_names;
   AdwComboRow   *style_row;
@@ -317,6 +319,8 @@ kefu_preferences_window_class_init (KefuPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KefuPreferencesWindow, ringer_names);
   gtk_widget_class_bind_template_child (widget_class, KefuPreferencesWindow, server_row);
   gtk_widget_class_bind_template_child (widget_class, KefuPreferencesWindow, country_row);
+  gtk_widget_class_bind_template_child (widget_class, KefuPreferencesWindow, recordings_row);
+  gtk_widget_class_bind_template_child (widget_class, KefuPreferencesWindow, wrapup_spin);
   gtk_widget_class_bind_template_child (widget_class, KefuPreferencesWindow, language_row);
   gtk_widget_class_bind_template_child (widget_class, KefuPreferencesWindow, language_names);
   gtk_widget_class_bind_template_child (widget_class, KefuPreferencesWindow, style_row);
@@ -361,6 +365,11 @@ kefu_preferences_window_init (KefuPreferencesWindow *self)
   g_settings_bind (self->settings, "sip-listen", self->listen_row, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "server-url", self->server_row, "text", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "default-country", self->country_row, "text",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "recordings-folder", self->recordings_row, "text",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "wrapup-seconds",
+                   gtk_spin_button_get_adjustment (self->wrapup_spin), "value",
                    G_SETTINGS_BIND_DEFAULT);
 
   dtmf = g_settings_get_string (self->settings, "dtmf-mode");

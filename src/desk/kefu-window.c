@@ -35,6 +35,8 @@ struct _KefuWindow
   AdwToastOverlay *toast_overlay;
   GtkRevealer     *offline_revealer;
   GtkLabel        *offline_label;
+  GtkRevealer     *notice_revealer;
+  GtkLabel        *notice_label;
   GtkStack        *main_stack;
   KefuLoginPage   *login_page;
   AdwLeaflet      *leaflet;
@@ -181,6 +183,14 @@ on_call_finished (KefuPhonePanel *panel,
 }
 
 static void
+on_dismiss_notice_activated (GtkWidget  *widget,
+                             const char *action_name,
+                             GVariant   *parameter)
+{
+  gtk_revealer_set_reveal_child (KEFU_WINDOW (widget)->notice_revealer, FALSE);
+}
+
+static void
 on_finish_wrapup_activated (GtkWidget  *widget,
                             const char *action_name,
                             GVariant   *parameter)
@@ -223,8 +233,10 @@ on_selected_call_changed (KefuPhonePanel *panel,
 {
   KefuCall *call = kefu_phone_panel_get_selected_call (panel);
 
-  /* the card follows the call the agent is on: the screen pop */
-  if (call && call != kefu_crm_pane_get_call (self->crm_pane))
+  /* the card follows the call the agent is on: the screen pop; but while
+   * the agent consults a colleague the customer's card stays */
+  if (call && call != kefu_crm_pane_get_call (self->crm_pane)
+      && call != kefu_phone_panel_get_consultation (panel))
     kefu_crm_pane_show_call (self->crm_pane, call);
 }
 
@@ -343,6 +355,11 @@ kefu_window_dispose (GObject *object)
 
   if (self->conflict_dialog)
     gtk_window_destroy (self->conflict_dialog);
+  /* a state request in flight keeps the button alive after us */
+  if (self->agent_state_button)
+    g_signal_handlers_disconnect_by_data (self->agent_state_button, self);
+  if (self->phone_panel)
+    g_signal_handlers_disconnect_by_data (self->phone_panel, self);
   disconnect_sync (self);
   g_clear_object (&self->store);
   gtk_widget_dispose_template (GTK_WIDGET (self), KEFU_TYPE_WINDOW);
@@ -413,6 +430,8 @@ kefu_window_class_init (KefuWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KefuWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, KefuWindow, offline_revealer);
   gtk_widget_class_bind_template_child (widget_class, KefuWindow, offline_label);
+  gtk_widget_class_bind_template_child (widget_class, KefuWindow, notice_revealer);
+  gtk_widget_class_bind_template_child (widget_class, KefuWindow, notice_label);
   gtk_widget_class_bind_template_child (widget_class, KefuWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, KefuWindow, login_page);
   gtk_widget_class_bind_template_child (widget_class, KefuWindow, leaflet);
@@ -432,6 +451,8 @@ kefu_window_class_init (KefuWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "window.show-phone", NULL, on_show_phone_activated);
   gtk_widget_class_install_action (widget_class, "window.show-crm", NULL, on_show_crm_activated);
   gtk_widget_class_install_action (widget_class, "window.sync-now", NULL, on_sync_now_activated);
+  gtk_widget_class_install_action (widget_class, "window.dismiss-notice", NULL,
+                                   on_dismiss_notice_activated);
   gtk_widget_class_install_action (widget_class, "window.finish-wrapup", NULL,
                                    on_finish_wrapup_activated);
   gtk_widget_class_install_property_action (widget_class, "window.after-wrapup", "after-wrapup");
@@ -542,17 +563,22 @@ kefu_window_show_toast (KefuWindow *self,
 }
 
 void
-kefu_window_show_lasting_toast (KefuWindow *self,
-                                const char *message)
+kefu_window_show_notice (KefuWindow *self,
+                         const char *message)
 {
-  AdwToast *toast;
-
   g_return_if_fail (KEFU_IS_WINDOW (self));
-  /* until the agent dismisses it: a problem that lasts the whole session */
-  toast = adw_toast_new (message);
-  adw_toast_set_timeout (toast, 0);
-  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  /* a banner, not a toast: it lasts the whole session and must not sit
+   * on the call's buttons */
+  gtk_label_set_label (self->notice_label, message);
+  gtk_revealer_set_reveal_child (self->notice_revealer, TRUE);
+}
+
+const char *
+kefu_window_get_notice (KefuWindow *self)
+{
+  g_return_val_if_fail (KEFU_IS_WINDOW (self), NULL);
+  return gtk_revealer_get_reveal_child (self->notice_revealer)
+         ? gtk_label_get_label (self->notice_label) : "";
 }
 
 KefuPhonePanel *

@@ -47,9 +47,11 @@ void            kefu_window_set_phone       (KefuWindow     *self,
 void            kefu_window_show_toast      (KefuWindow     *self,
                                              const char     *message);
 
-/* A toast that stays until dismissed (no sound server, ...). */
-void            kefu_window_show_lasting_toast (KefuWindow  *self,
-                                                const char  *message);
+/* A banner under the offline one for what lasts the session (no sound
+ * server), until the agent hides it; "" when hidden. */
+void            kefu_window_show_notice     (KefuWindow     *self,
+                                             const char     *message);
+const char     *kefu_window_get_notice      (KefuWindow     *self);
 
 KefuPhonePanel *kefu_window_get_phone_panel (KefuWindow     *self);
 KefuCrmPane    *kefu_window_get_crm_pane    (KefuWindow     *self);

@@ -1005,7 +1005,9 @@ setup_phone (void *arg)
     err = kefu_ua_local_port (cli->ua, SIP_TRANSP_UDP, &cli->sip_port);
   if (!err)
     err = kefu_ua_local_port (cli->ua, KEFU_SIP_TRANSPORT_TCP, &cli->tcp_port);
-  if (!err)
+  /* TLS listens only with --tls-cert; without, it starts as a client
+   * when first used */
+  if (!err && cli->tls_cert)
     err = kefu_ua_local_port (cli->ua, KEFU_SIP_TRANSPORT_TLS, &cli->tls_port);
   if (!err)
     err = kefu_calls_alloc (&cli->calls, cli->loop, cli->ua, &ccfg);
@@ -1488,7 +1490,8 @@ main (int argc, char **argv)
     json_add_string (out, "address", cli.listen_host ? cli.listen_host : "127.0.0.1");
     json_add_int (out, "sip_port", cli.sip_port);
     json_add_int (out, "tcp_port", cli.tcp_port);
-    json_add_int (out, "tls_port", cli.tls_port);
+    if (cli.tls_port)
+      json_add_int (out, "tls_port", cli.tls_port);
     json_add_bool (out, "listen", cli.listen_host != NULL);
     json_event_end (out);
   }

@@ -67,8 +67,17 @@ struct kefu_ua {
 	struct sip_lsnr *lsnr_req;       /* notes the hosts of TLS peers */
 	struct list tls_hosts;           /* struct tls_host, newest last */
 	char tls_error[200];             /* last refused server certificate */
+	/* TLS starts when first needed (a certificate of ours, a TLS
+	 * registrar or call): OpenSSL's set-up costs megabytes */
+	char *tls_cert;
+	char *tls_ca_file;
+	bool tls_insecure;
+	struct sa tls_laddr;
+	int tls_err;                     /* set-up failed: not tried again */
 	uint64_t tls_error_time;
 };
+
+static int ua_use_tls(struct kefu_ua *ua);
 
 /* A host we reach over TLS: its certificate must name it. */
 struct tls_host {
@@ -806,8 +815,10 @@ kefu_ua_request_uri(struct kefu_ua *ua, const char *uri,
 	if (headers)
 		g_string_append(out, headers);
 
-	if (ua && uri_tp == KEFU_SIP_TRANSPORT_TLS)
+	if (ua && uri_tp == KEFU_SIP_TRANSPORT_TLS) {
+		(void)ua_use_tls(ua);
 		tls_host_add(ua, &u.host);
+	}
 
 	return g_string_free(out, false);
 }
@@ -1205,17 +1216,15 @@ on_sip_request(const struct sip_msg *msg, void *arg)
 }
 
 static int
-tls_setup(struct kefu_ua *ua, const struct kefu_ua_config *cfg)
+tls_setup(struct kefu_ua *ua)
 {
 	SSL_CTX *ctx;
 	int err;
 
-	err = tls_alloc(&ua->tls, TLS_METHOD_SSLV23,
-			cfg->tls_cert && *cfg->tls_cert ? cfg->tls_cert : NULL,
-			NULL);
+	err = tls_alloc(&ua->tls, TLS_METHOD_SSLV23, ua->tls_cert, NULL);
 	if (err) {
 		g_warning("TLS certificate %s: %s",
-			  cfg->tls_cert ? cfg->tls_cert : "(none)",
+			  ua->tls_cert ? ua->tls_cert : "(none)",
 			  g_strerror(err));
 		return err;
 	}
@@ -1226,20 +1235,23 @@ tls_setup(struct kefu_ua *ua, const struct kefu_ua_config *cfg)
 
 	SSL_CTX_set_verify_depth(ctx, TLS_VERIFY_DEPTH);
 
-	if (cfg->tls_insecure) {
+	if (ua->tls_insecure) {
 		g_warning("TLS server certificates are not checked");
 		return 0;
 	}
 
-	if (cfg->tls_ca_file && *cfg->tls_ca_file) {
-		err = tls_add_ca(ua->tls, cfg->tls_ca_file);
+	if (ua->tls_ca_file) {
+		err = tls_add_ca(ua->tls, ua->tls_ca_file);
 		if (err) {
-			g_warning("TLS CA file %s: %s", cfg->tls_ca_file,
+			g_warning("TLS CA file %s: %s", ua->tls_ca_file,
 				  g_strerror(err));
 			return err;
 		}
 	}
-	if (1 != SSL_CTX_set_default_verify_paths(ctx))
+	/* The system's CAs from the hashed directory, looked up when a
+	 * certificate names its issuer: loading the whole bundle here would
+	 * cost every phone over a megabyte, TLS or not. */
+	if (1 != SSL_CTX_set_default_verify_dir(ctx))
 		g_debug("no system CA certificates");
 
 	if (ssl_ctx_ua_index < 0)
@@ -1252,6 +1264,23 @@ tls_setup(struct kefu_ua *ua, const struct kefu_ua_config *cfg)
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, on_tls_verify);
 
 	return 0;
+}
+
+/* The TLS transport, set up on first use; 0 when it is there. */
+static int
+ua_use_tls(struct kefu_ua *ua)
+{
+	if (ua->tls || ua->tls_err)
+		return ua->tls_err;
+
+	ua->tls_err = tls_setup(ua);
+	if (!ua->tls_err)
+		ua->tls_err = sip_transp_add(ua->sip, SIP_TRANSP_TLS,
+					     &ua->tls_laddr, ua->tls);
+	if (ua->tls_err)
+		g_warning("TLS: %s", g_strerror(ua->tls_err));
+
+	return ua->tls_err;
 }
 
 /* --- user agent ---------------------------------------------------------- */
@@ -1365,6 +1394,8 @@ ua_destructor(void *arg)
 		SSL_CTX_set_ex_data(tls_openssl_context(ua->tls),
 				    ssl_ctx_ua_index, NULL);
 	mem_deref(ua->tls);
+	mem_deref(ua->tls_cert);
+	mem_deref(ua->tls_ca_file);
 	list_flush(&ua->tls_hosts);
 }
 
@@ -1388,13 +1419,19 @@ add_transports(struct kefu_ua *ua, const struct kefu_ua_config *cfg)
 	if (err)
 		return err;
 
-	/* without a certificate of ours, TLS works as a client only */
-	err = tls_setup(ua, cfg);
+	sa_set_port(&sa, cfg->tls_port);
+	sa_cpy(&ua->tls_laddr, &sa);
+	ua->tls_insecure = cfg->tls_insecure;
+	if (cfg->tls_cert && *cfg->tls_cert)
+		err = str_dup(&ua->tls_cert, cfg->tls_cert);
+	if (!err && cfg->tls_ca_file && *cfg->tls_ca_file)
+		err = str_dup(&ua->tls_ca_file, cfg->tls_ca_file);
 	if (err)
 		return err;
 
-	sa_set_port(&sa, cfg->tls_port);
-	return sip_transp_add(ua->sip, SIP_TRANSP_TLS, &sa, ua->tls);
+	/* with a certificate of ours we take TLS connections from the
+	 * start; without, TLS is a client only and waits for its first use */
+	return ua->tls_cert ? ua_use_tls(ua) : 0;
 }
 
 /* "IP:PORT,IP:PORT" (or a bare IP: port 53) */

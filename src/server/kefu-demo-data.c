@@ -700,7 +700,14 @@ random_person_name (DemoData *demo,
     }
 }
 
-/* Creates one user; *out_created is FALSE when the name was taken already. */
+static const char *
+sip_realm (DemoData *demo)
+{
+  return demo->options->sip_realm ? demo->options->sip_realm : "kefu";
+}
+
+/* Creates one user; *out_created is FALSE when the name was taken already.
+ * Agents with an extension get the demo SIP password for their phone. */
 static gboolean
 create_user (DemoData      *demo,
              const char    *username,
@@ -714,6 +721,7 @@ create_user (DemoData      *demo,
 {
   g_autoptr(JsonObject) object = json_object_new ();
   g_autoptr(JsonObject) record = NULL;
+  g_autofree char *ha1 = NULL;
   KefuWrite write = KEFU_WRITE_INIT;
   gboolean duplicate;
 
@@ -721,6 +729,17 @@ create_user (DemoData      *demo,
   write.password_hash = password_hash (demo, password, error);
   if (!write.password_hash)
     return FALSE;
+  /* The phone's digest HA1, as PATCH /v1/agents makes it from sip_password. */
+  if (extension && skills)
+    {
+      g_autofree char *a1 = g_strdup_printf ("%s:%s:" KEFU_DEMO_SIP_PASSWORD_PREFIX "%s", extension,
+                                             sip_realm (demo), extension);
+
+      ha1 = g_compute_checksum_for_string (G_CHECKSUM_MD5, a1, -1);
+      write.sip_ha1 = ha1;
+      write.sip_user = extension;
+      write.sip_realm = sip_realm (demo);
+    }
 
   json_object_set_string_member (object, "username", username);
   json_object_set_string_member (object, "name", name);

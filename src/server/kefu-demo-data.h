@@ -17,7 +17,14 @@ typedef struct {
   guint    days;            /* of history, ending now */
   guint    calls_per_day;   /* on average, across queues */
   guint32  seed;
+  const char *sip_realm;    /* of the agents' SIP passwords; NULL: "kefu" */
 } KefuDemoDataOptions;
+
+/* Every demo agent has an extension (agent1 1001, agent2 1002, agent3
+ * 1003, then 1004... for the rest of the floor) and a SIP password for
+ * their phone: this prefix and the extension ("phone-1001").  The demo
+ * switch config registers phones with these. */
+#define KEFU_DEMO_SIP_PASSWORD_PREFIX "phone-"
 
 /* The logins demo-data creates (username, password, role), NULL-terminated. */
 extern const char * const kefu_demo_logins[][3];

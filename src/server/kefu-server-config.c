@@ -30,6 +30,7 @@ kefu_server_config_new (void)
   config->login_max_failures = 5;
   config->login_window_s = 60;
   config->reason_codes = g_strdupv ((char **) default_reason_codes);
+  config->sip_realm = g_strdup ("kefu");
   kefu_metrics_config_init (&config->metrics);
   return config;
 }
@@ -46,6 +47,7 @@ kefu_server_config_free (KefuServerConfig *config)
   g_free (config->sqlite_path);
   g_free (config->pg_conninfo);
   g_strfreev (config->reason_codes);
+  g_free (config->sip_realm);
   g_free (config);
 }
 
@@ -88,7 +90,7 @@ static const KnownGroup known[] = {
   { "server", { "listen", "timezone", "default_country", "max_body_bytes", "max_document_bytes" } },
   { "store", { "backend", "path", "conninfo" } },
   { "auth", { "password_cost", "session_hours", "login_max_failures", "login_window_s" } },
-  { "agents", { "reason_codes" } },
+  { "agents", { "reason_codes", "sip_realm" } },
   { "metrics", { "sl_threshold_s", "short_abandon_s", "sl_denominator" } },
 };
 
@@ -319,6 +321,25 @@ kefu_server_config_load (KefuServerConfig  *config,
       g_ptr_array_add (kept, NULL);
       g_strfreev (config->reason_codes);
       config->reason_codes = (char **) g_ptr_array_free (g_steal_pointer (&kept), FALSE);
+    }
+
+  if ((text = g_key_file_get_string (file, "agents", "sip_realm", NULL)))
+    {
+      g_strstrip (text);
+      /* It goes inside a quoted digest parameter: no quotes, no controls. */
+      if (!*text || strlen (text) > 128 || strpbrk (text, "\"\\") ||
+          !g_str_is_ascii (text) || strspn (text, " !#$%&'()*+,-./0123456789:;<=>?@"
+                                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`"
+                                                   "abcdefghijklmnopqrstuvwxyz{|}~") !=
+          strlen (text))
+        {
+          g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                       "%s: [agents] sip_realm = “%s”: expected printable ASCII without quotes "
+                       "or backslashes, at most 128 characters", path, text);
+          return FALSE;
+        }
+      g_free (config->sip_realm);
+      config->sip_realm = g_steal_pointer (&text);
     }
 
   if (!read_seconds (file, path, "sl_threshold_s", 3600, &config->metrics.sl_threshold_s, error) ||

@@ -33,6 +33,7 @@ typedef struct {
   guint              login_window_s;
   /* [agents] */
   char             **reason_codes;
+  char              *sip_realm;        /* digest realm of agents' phones (kefu-switch) */
   /* [metrics] */
   KefuMetricsConfig  metrics;
 } KefuServerConfig;

@@ -119,14 +119,17 @@ command_serve (KefuServerConfig *config)
       return 1;
     }
 
+  /* Ready for a stop before saying it listens: a SIGTERM that follows the
+   * line at once (a test, systemd) still ends in a clean shutdown. */
+  loop = g_main_loop_new (NULL, FALSE);
+  term_id = g_unix_signal_add (SIGTERM, on_quit_signal, loop);
+  int_id = g_unix_signal_add (SIGINT, on_quit_signal, loop);
+
   /* The first line is what scripts and tests wait for. */
   g_print ("kefu-server listening on %s (%s)\n", kefu_server_get_url (server),
            store_description (config));
   fflush (stdout);
 
-  loop = g_main_loop_new (NULL, FALSE);
-  term_id = g_unix_signal_add (SIGTERM, on_quit_signal, loop);
-  int_id = g_unix_signal_add (SIGINT, on_quit_signal, loop);
   g_main_loop_run (loop);
   g_source_remove (term_id);
   g_source_remove (int_id);
@@ -326,6 +329,7 @@ command_demo_data (KefuServerConfig *config,
     .days = options->days > 0 ? (guint) options->days : 90,
     .calls_per_day = options->calls_per_day > 0 ? (guint) options->calls_per_day : 400,
     .seed = options->seed > 0 ? (guint32) options->seed : 20261125,
+    .sip_realm = config->sip_realm,
   };
 
   if (!kefu_auth_init_crypto (&error))
@@ -351,6 +355,8 @@ command_demo_data (KefuServerConfig *config,
   for (guint i = 0; kefu_demo_logins[i][0]; i++)
     g_print ("  %-10s %-14s %s\n", kefu_demo_logins[i][0], kefu_demo_logins[i][1],
              kefu_demo_logins[i][2]);
+  g_print ("Demo agents' phones (SIP realm %s): agent1 1001, agent2 1002, agent3 1003, "
+           "SIP password " KEFU_DEMO_SIP_PASSWORD_PREFIX "<extension>\n", config->sip_realm);
   return 0;
 }
 

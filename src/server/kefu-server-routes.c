@@ -344,6 +344,7 @@ on_customers_list (KefuRequest *request)
   g_autoptr(JsonArray) items = NULL;
   const char *phone = kefu_request_query (request, "phone");
   const char *q = kefu_request_query (request, "q");
+  const char *account = kefu_request_query (request, "account_number");
   guint offset, limit;
 
   if (!read_paging (request, &offset, &limit))
@@ -355,18 +356,20 @@ on_customers_list (KefuRequest *request)
 
       g_hash_table_iter_init (&iter, request->query);
       while (g_hash_table_iter_next (&iter, &key, NULL))
-        if (!g_strv_contains ((const char * const[]) { "phone", "q", "offset", "limit", NULL }, key))
+        if (!g_strv_contains ((const char * const[]) { "phone", "q", "account_number", "offset",
+                                                       "limit", NULL }, key))
           {
             kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
-                                "Unknown query parameter “%s”; customers accept phone, q, offset "
-                                "and limit", (char *) key);
+                                "Unknown query parameter “%s”; customers accept phone, q, "
+                                "account_number, offset and limit", (char *) key);
             return;
           }
     }
-  if (phone && q)
+  if ((phone != NULL) + (q != NULL) + (account != NULL) > 1)
     {
       kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
-                          "Give either phone (exact number) or q (search), not both");
+                          "Give one of phone (exact number), account_number (exact, as callers "
+                          "key it in the IVR) or q (search)");
       return;
     }
 
@@ -378,6 +381,14 @@ on_customers_list (KefuRequest *request)
           kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_phone", "%s", error->message);
           return;
         }
+    }
+  else if (account)
+    {
+      g_autoptr(GHashTable) filter = g_hash_table_new (g_str_hash, g_str_equal);
+
+      g_hash_table_insert (filter, (gpointer) "account_number", (gpointer) account);
+      items = kefu_store_list (kefu_request_store (request), &kefu_record_customer, filter, offset,
+                               limit, &error);
     }
   else if (q)
     {
@@ -710,6 +721,62 @@ on_agent_get (KefuRequest *request)
   record_get (request, &kefu_record_agent);
 }
 
+/* SIP digest (RFC 2617, kept by RFC 7616 for MD5): HA1 = MD5(user:realm:
+ * password), the user being the extension the phone registers as.  Only
+ * HA1 is kept; kefu-switch's registrar checks digests with it.  NULL
+ * after answering 400 when the password is short or there is no
+ * extension to make it for. */
+static char *
+sip_ha1_for (KefuRequest *request,
+             JsonObject  *doc,
+             const char  *id,
+             KefuWrite   *write,
+             char       **out_user)
+{
+  const char *password = kefu_json_get_string (doc, "sip_password");
+  const char *realm = request->server->config->sip_realm;
+  g_autoptr(JsonObject) current = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a1 = NULL;
+  const char *extension = NULL;
+  char *ha1;
+
+  if (g_utf8_strlen (password, -1) < 8)
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "invalid_value",
+                          "Field “sip_password”: at least 8 characters");
+      return NULL;
+    }
+  if (json_object_has_member (doc, "extension"))
+    {
+      extension = kefu_json_get_string (doc, "extension");
+    }
+  else if (id && g_str_equal (request->method, "PATCH"))
+    {
+      current = kefu_store_get (kefu_request_store (request), &kefu_record_agent, id, &error);
+      if (!current)
+        {
+          kefu_request_gerror (request, error, NULL, NULL);
+          return NULL;
+        }
+      extension = kefu_json_get_string (current, "extension");
+    }
+  if (!extension || !*extension)
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "invalid_value",
+                          "Field “sip_password”: the agent needs an extension (the SIP user of "
+                          "their phone) for it to be made for");
+      return NULL;
+    }
+  a1 = g_strdup_printf ("%s:%s:%s", extension, realm, password);
+  ha1 = g_compute_checksum_for_string (G_CHECKSUM_MD5, a1, -1);
+  *out_user = g_strdup (extension);
+  write->sip_ha1 = ha1;
+  write->sip_user = *out_user;
+  write->sip_realm = realm;
+  return ha1;
+}
+
 static void
 agent_write (KefuRequest *request,
              gboolean     create,
@@ -722,6 +789,8 @@ agent_write (KefuRequest *request,
   g_autoptr(JsonObject) current = NULL;
   g_autofree char *hash = NULL;
   g_autofree char *id = NULL;
+  g_autofree char *ha1 = NULL;
+  g_autofree char *sip_user = NULL;
   KefuWriteResult result = { 0 };
   KefuWrite write = write_for (request, create ? SOUP_STATUS_CREATED : SOUP_STATUS_OK);
   const char *password;
@@ -729,6 +798,18 @@ agent_write (KefuRequest *request,
 
   if (!doc)
     return;
+  if (!create)
+    {
+      id = agent_id_for (request);
+      if (!id)
+        return;
+    }
+  if (kefu_json_get_string (doc, "sip_password"))
+    {
+      ha1 = sip_ha1_for (request, doc, id, &write, &sip_user);
+      if (!ha1)
+        return;
+    }
   password = kefu_json_get_string (doc, "password");
   if (create && !password)
     {
@@ -753,9 +834,6 @@ agent_write (KefuRequest *request,
     }
   else
     {
-      id = agent_id_for (request);
-      if (!id)
-        return;
       ok = kefu_store_update (kefu_request_store (request), &kefu_record_agent, id, doc, replace, &write,
                               &result, &current, &error);
     }
@@ -1142,6 +1220,160 @@ on_event_stream_plain (KefuRequest *request)
 }
 
 #define C &kefu_record_customer
+/* --- what kefu-switch needs ----------------------------------------------------------- */
+
+static void
+on_sip_credentials (KefuRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) items = kefu_store_sip_credentials (kefu_request_store (request),
+                                                           request->server->config->sip_realm,
+                                                           &error);
+  g_autoptr(JsonObject) body = NULL;
+
+  if (!items)
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+  body = json_object_new ();
+  json_object_set_string_member (body, "realm", request->server->config->sip_realm);
+  json_object_set_array_member (body, "items", g_steal_pointer (&items));
+  kefu_request_object (request, SOUP_STATUS_OK, body);
+}
+
+/* --- callbacks ----------------------------------------------------------------------- */
+
+static void
+on_callbacks_list (KefuRequest *request)
+{
+  const char *status = kefu_request_query (request, "status");
+
+  if (status && !g_strv_contains (kefu_callback_statuses, status))
+    {
+      g_autofree char *known = g_strjoinv (", ", (char **) kefu_callback_statuses);
+
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "bad_query",
+                          "Query parameter “status”: one of %s", known);
+      return;
+    }
+  record_list (request, &kefu_record_callback,
+               (const char * const[]) { "status", "queue", "assignee", "customer_id", "call_id",
+                                        NULL });
+}
+
+static void on_callback_get (KefuRequest *r) { record_get (r, &kefu_record_callback); }
+
+static void
+on_callback_create (KefuRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) doc = decode_body (request, &kefu_record_callback, KEFU_RECORD_CREATE);
+  KefuWriteResult result = { 0 };
+  KefuWrite write = write_for (request, SOUP_STATUS_CREATED);
+  const char *status;
+
+  if (!doc)
+    return;
+  status = kefu_json_get_string (doc, "status");
+  if (status && !g_str_equal (status, "open"))
+    {
+      kefu_request_error (request, SOUP_STATUS_BAD_REQUEST, "invalid_value",
+                          "Field “status”: a new callback is open; claim it with PATCH");
+      return;
+    }
+  json_object_set_string_member (doc, "status", "open");
+  json_object_remove_member (doc, "assignee");
+  /* Who files it says where it came from, unless it says so itself. */
+  if (!json_object_has_member (doc, "source"))
+    json_object_set_string_member (doc, "source",
+                                   kefu_request_has_role (request, "service") ? "ivr" : "agent");
+  if (!kefu_store_create (kefu_request_store (request), &kefu_record_callback, doc, &write,
+                          &result, &error))
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+  respond_write (request, &result, SOUP_STATUS_CREATED);
+  kefu_write_result_clear (&result);
+}
+
+/* Claiming is first come, first served: a callback claimed by someone
+ * else, or finished, cannot be claimed (409 with the current copy).  Only
+ * the agent who claimed it, or a supervisor, may finish or release it.
+ * The write is based on the version just read, so two claims racing each
+ * other cannot both win. */
+static void
+on_callback_patch (KefuRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) doc = decode_body (request, &kefu_record_callback, KEFU_RECORD_UPDATE);
+  g_autoptr(JsonObject) current = NULL;
+  g_autoptr(JsonObject) latest = NULL;
+  KefuWriteResult result = { 0 };
+  KefuWrite write = write_for (request, SOUP_STATUS_OK);
+  const char *me = request->session->username;
+  const char *status, *was, *holder;
+  gboolean boss = kefu_request_has_role (request, "supervisor") ||
+                  kefu_request_has_role (request, "service");
+
+  if (!doc)
+    return;
+  current = kefu_store_get (kefu_request_store (request), &kefu_record_callback,
+                            kefu_request_param (request, 0), &error);
+  if (!current)
+    {
+      kefu_request_gerror (request, error, NULL, NULL);
+      return;
+    }
+  status = kefu_json_get_string (doc, "status");
+  was = kefu_json_get_string (current, "status");
+  holder = kefu_json_get_string (current, "assignee");
+
+  if (json_object_has_member (doc, "assignee") && !boss)
+    {
+      kefu_request_error (request, SOUP_STATUS_FORBIDDEN, "forbidden",
+                          "Only a supervisor may hand a callback to someone; claim it with "
+                          "{\"status\": \"claimed\"}");
+      return;
+    }
+  {
+    const char *problem = NULL;
+
+    if (g_strcmp0 (was, "claimed") == 0 && g_strcmp0 (holder, me) != 0 && !boss)
+      problem = "is claimed by someone else";
+    else if (g_strcmp0 (status, "claimed") == 0 &&
+             (g_strcmp0 (was, "done") == 0 || g_strcmp0 (was, "failed") == 0))
+      problem = "is finished";
+    if (problem)
+      {
+        g_set_error (&error, KEFU_STORE_ERROR, KEFU_STORE_ERROR_CONFLICT,
+                     "Callback %s %s (%s%s%s)", kefu_request_param (request, 0), problem,
+                     was ? was : "open", holder ? " by " : "", holder ? holder : "");
+        kefu_request_gerror (request, error, "status", current);
+        return;
+      }
+  }
+  if (g_strcmp0 (status, "claimed") == 0 && !json_object_has_member (doc, "assignee"))
+    json_object_set_string_member (doc, "assignee", me);
+  else if (g_strcmp0 (status, "open") == 0)
+    json_object_set_null_member (doc, "assignee");
+
+  if (write.base_version < 0)
+    write.base_version = json_object_get_int_member (current, "version");
+  if (!kefu_store_update (kefu_request_store (request), &kefu_record_callback,
+                          kefu_request_param (request, 0), doc, FALSE, &write, &result, &latest,
+                          &error))
+    {
+      kefu_request_gerror (request, error, NULL, latest);
+      return;
+    }
+  respond_write (request, &result, SOUP_STATUS_OK);
+  kefu_write_result_clear (&result);
+}
+
+static void on_callback_delete (KefuRequest *r) { record_delete (r, &kefu_record_callback); }
+
 #define R(m, p, role, flags, fn, summary, kind, q) { m, p, role, flags, fn, summary, kind, q }
 
 const KefuRoute kefu_routes[] = {
@@ -1153,8 +1385,8 @@ const KefuRoute kefu_routes[] = {
      "Log out (ends the token)", NULL, NULL),
 
   R ("GET",    "/v1/customers", "agent", KEFU_ROUTE_SERVICE, on_customers_list,
-     "List customers; phone= exact number lookup, q= name or number prefix", NULL,
-     "phone,q,offset,limit"),
+     "List customers; phone= exact number lookup, account_number= exact (IVR), q= name or "
+     "number prefix", NULL, "phone,q,account_number,offset,limit"),
   R ("POST",   "/v1/customers", "agent", 0, on_customer_create, "Create a customer", C, NULL),
   R ("GET",    "/v1/customers/{id}", "agent", KEFU_ROUTE_SERVICE, on_customer_get,
      "One customer", NULL, NULL),
@@ -1226,6 +1458,21 @@ const KefuRoute kefu_routes[] = {
      "Set an agent's state: {state, reason}", NULL, NULL),
   R ("GET",    "/v1/reason-codes", "agent", KEFU_ROUTE_SERVICE, on_reason_codes,
      "The Not ready reason codes", NULL, NULL),
+
+  R ("GET",    "/v1/sip/credentials", "service", KEFU_ROUTE_SERVICE, on_sip_credentials,
+     "Agents' SIP digest credentials for kefu-switch's registrar: "
+     "{realm, items: [{username, extension, ha1, realm}]}", NULL, NULL),
+  R ("GET",    "/v1/callbacks", "agent", KEFU_ROUTE_SERVICE, on_callbacks_list,
+     "List callbacks to make", NULL, "status,queue,assignee,customer_id,call_id,offset,limit"),
+  R ("POST",   "/v1/callbacks", "agent", KEFU_ROUTE_SERVICE, on_callback_create,
+     "File a callback (the IVR, a queue's overflow, or an agent)", &kefu_record_callback, NULL),
+  R ("GET",    "/v1/callbacks/{id}", "agent", KEFU_ROUTE_SERVICE, on_callback_get, "One callback",
+     NULL, NULL),
+  R ("PATCH",  "/v1/callbacks/{id}", "agent", KEFU_ROUTE_SERVICE, on_callback_patch,
+     "Claim ({status: claimed}), finish (done, failed) or release (open) a callback",
+     &kefu_record_callback, NULL),
+  R ("DELETE", "/v1/callbacks/{id}", "supervisor", 0, on_callback_delete, "Remove a callback",
+     NULL, NULL),
 
   R ("GET",    "/v1/queues", "agent", KEFU_ROUTE_SERVICE, on_queues_list, "List queues", NULL,
      "offset,limit"),

@@ -10,7 +10,13 @@
 #include "kefu-audio-file.h"
 
 #include <gio/gio.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kefu-audio-pulse.h"
 #include "kefu-wav.h"
@@ -25,16 +31,17 @@ struct kefu_audio_sink {
   void *impl;                                        /* owned */
 };
 
+/* Both stream: a call holds a few kilobytes of its file, not the file. */
 struct file_source {
-  gint16 *samples;
-  gsize   n_samples;
-  gsize   pos;
-  bool    loop;
+  KefuWavReader *wav;
+  bool           loop;
+  bool           ended;   /* a file that does not loop played out, or unreadable */
 };
 
 struct file_sink {
-  char   *path;
-  GArray *recorded;    /* gint16 */
+  char          *path;    /* where the recording is when the sink is freed */
+  KefuWavWriter *wav;     /* a new file beside it until then */
+  bool           failed;  /* and said so */
 };
 
 bool
@@ -116,26 +123,31 @@ file_source_read (void *impl, int16_t *samples, size_t n)
   struct file_source *src = impl;
   size_t done = 0;
 
-  while (done < n)
+  while (done < n && !src->ended)
     {
-      size_t chunk;
+      g_autoptr(GError) error = NULL;
+      gsize got = 0;
 
-      if (src->pos >= src->n_samples)
+      if (!kefu_wav_reader_read (src->wav, samples + done, n - done, &got, &error))
         {
-          if (!src->loop)
-            break;
-          src->pos = 0;
+          g_message ("%s: silence from now on", error->message);
+          src->ended = true;
+          break;
         }
-      chunk = MIN (n - done, src->n_samples - src->pos);
-      memcpy (samples + done, src->samples + src->pos, chunk * sizeof *samples);
-      src->pos += chunk;
-      done += chunk;
+      done += got;
+      if (done < n)
+        {
+          if (src->loop)
+            kefu_wav_reader_rewind (src->wav);
+          else
+            src->ended = true;
+        }
     }
 
   if (done < n)
     memset (samples + done, 0, (n - done) * sizeof *samples);
 
-  return done > 0 || src->loop;
+  return done > 0 || !src->ended;
 }
 
 static void
@@ -143,7 +155,7 @@ file_source_free (void *impl)
 {
   struct file_source *src = impl;
 
-  g_free (src->samples);
+  kefu_wav_reader_free (src->wav);
   g_free (src);
 }
 
@@ -156,23 +168,46 @@ static void
 file_sink_write (void *impl, const int16_t *samples, size_t n)
 {
   struct file_sink *sink = impl;
+  g_autoptr(GError) error = NULL;
 
-  g_array_append_vals (sink->recorded, samples, n);
+  /* a failed writer stays failed: said once */
+  if (sink->failed)
+    return;
+  if (!kefu_wav_writer_write (sink->wav, samples, n, &error))
+    {
+      g_warning ("recording: %s", error->message);
+      sink->failed = true;
+    }
 }
 
+/* The recording replaces `path` whole, as a file written at once would:
+ * two sinks on one path (a call, then the conference it joins) leave the
+ * one freed last. */
 static void
 file_sink_free (void *impl)
 {
   struct file_sink *sink = impl;
   g_autoptr(GError) error = NULL;
+  g_autofree char *part = g_strdup (kefu_wav_writer_get_path (sink->wav));
+  guint64 frames = kefu_wav_writer_get_frames (sink->wav);
 
-  if (!kefu_wav_save (sink->path, (const gint16 *) sink->recorded->data,
-                      sink->recorded->len, KEFU_AUDIO_RATE, &error))
-    g_warning ("recording: %s", error->message);
+  if (!kefu_wav_writer_close (sink->wav, &error))
+    {
+      if (!sink->failed)
+        g_warning ("recording: %s", error->message);
+      (void) g_unlink (part);
+    }
+  else if (g_rename (part, sink->path) != 0)
+    {
+      int saved_errno = errno;
+
+      g_warning ("recording: cannot rename %s to %s: %s", part, sink->path,
+                 g_strerror (saved_errno));
+      (void) g_unlink (part);
+    }
   else
-    g_debug ("recorded %u samples to %s", sink->recorded->len, sink->path);
+    g_debug ("recorded %" G_GUINT64_FORMAT " samples to %s", frames, sink->path);
 
-  g_array_unref (sink->recorded);
   g_free (sink->path);
   g_free (sink);
 }
@@ -185,39 +220,58 @@ static const struct kefu_audio_sink_backend file_sink_backend = {
 struct kefu_audio_source *
 kefu_audio_file_source_new (const char *path, bool loop, GError **error)
 {
+  g_autoptr(KefuWavReader) wav = NULL;
   struct file_source *src;
-  gint16 *samples = NULL;
-  gsize n = 0;
-  guint rate = 0;
 
-  if (!kefu_wav_load (path, &samples, &n, &rate, error))
+  wav = kefu_wav_reader_new (path, error);
+  if (!wav)
     return NULL;
 
-  if (rate != KEFU_AUDIO_RATE)
+  if (kefu_wav_reader_get_rate (wav) != KEFU_AUDIO_RATE)
     {
-      g_free (samples);
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    "%s: %u Hz, but calls play 8000 Hz audio (convert it with sox)",
-                   path, rate);
+                   path, kefu_wav_reader_get_rate (wav));
       return NULL;
     }
 
   src = g_new0 (struct file_source, 1);
-  src->samples = samples ? samples : g_new0 (gint16, 1);
-  src->n_samples = n;
-  src->loop = loop && n > 0;
+  src->loop = loop && kefu_wav_reader_get_frames (wav) > 0;
+  src->ended = kefu_wav_reader_get_frames (wav) == 0;
+  src->wav = g_steal_pointer (&wav);
 
   return kefu_audio_source_new (&file_source_backend, src);
 }
 
 struct kefu_audio_sink *
-kefu_audio_file_sink_new (const char *path)
+kefu_audio_file_sink_new (const char *path, GError **error)
 {
-  struct file_sink *sink = g_new0 (struct file_sink, 1);
+  g_autofree char *part = g_strconcat (path, ".XXXXXX", NULL);
+  struct file_sink *sink;
+  KefuWavWriter *wav;
+  int fd;
 
+  fd = g_mkstemp_full (part, O_RDWR | O_CLOEXEC, 0644);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   _("Cannot record to %s: %s"), path, g_strerror (saved_errno));
+      return NULL;
+    }
+  (void) close (fd);
+
+  wav = kefu_wav_writer_new (part, KEFU_AUDIO_RATE, 1, error);
+  if (!wav)
+    {
+      (void) g_unlink (part);
+      return NULL;
+    }
+
+  sink = g_new0 (struct file_sink, 1);
   sink->path = g_strdup (path);
-  sink->recorded = g_array_sized_new (FALSE, FALSE, sizeof (gint16),
-                                      KEFU_AUDIO_RATE * 10);
+  sink->wav = wav;
 
   return kefu_audio_sink_new (&file_sink_backend, sink);
 }
@@ -296,9 +350,18 @@ kefu_audio_open (const char *spec, bool loop,
   else
     src = kefu_audio_null_source_new ();
 
+  if (paths[0] && paths[1] && *paths[1])
+    {
+      *sinkp = kefu_audio_file_sink_new (paths[1], error);
+      if (!*sinkp)
+        {
+          kefu_audio_source_free (src);
+          return FALSE;
+        }
+    }
+  else
+    *sinkp = kefu_audio_null_sink_new ();
   *srcp = src;
-  *sinkp = paths[0] && paths[1] && *paths[1]
-    ? kefu_audio_file_sink_new (paths[1]) : kefu_audio_null_sink_new ();
 
   return TRUE;
 }

@@ -5,7 +5,9 @@
  * plays out to.  Back-ends:
  *   `file`  plays a WAV (8 kHz, 16-bit, mono) into the call, looping or
  *           falling silent at its end, and records what is received to a
- *           WAV, written when the sink is freed;
+ *           WAV, which replaces the file named when the sink is freed; both
+ *           stream (kefu-wav.h), so a call holds a few kilobytes of either
+ *           file, whatever its length;
  *   `null`  silence in, and whatever comes out is dropped;
  *   `pulse` a PulseAudio (or PipeWire's Pulse) server, kefu-audio-pulse.h.
  * A back-end in another file plugs in behind the same two types with
@@ -35,7 +37,7 @@ struct kefu_audio_sink;
 bool kefu_audio_source_read (struct kefu_audio_source *src, int16_t *samples, size_t n);
 void kefu_audio_source_free (struct kefu_audio_source *src);
 void kefu_audio_sink_write (struct kefu_audio_sink *sink, const int16_t *samples, size_t n);
-/* A file sink writes its WAV now (a failure is logged). */
+/* A file sink puts its WAV in place now (a failure is logged). */
 void kefu_audio_sink_free (struct kefu_audio_sink *sink);
 
 /* What a back-end does behind the calls above, on its own state `impl`:
@@ -59,10 +61,13 @@ struct kefu_audio_sink   *kefu_audio_sink_new (const struct kefu_audio_sink_back
 
 struct kefu_audio_source *kefu_audio_null_source_new (void);
 struct kefu_audio_sink   *kefu_audio_null_sink_new (void);
-/* The WAV must be 8000 Hz mono 16-bit; NULL with an error otherwise. */
+/* The WAV must be 8000 Hz mono 16-bit; NULL with an error otherwise.
+ * Only its header is read now. */
 struct kefu_audio_source *kefu_audio_file_source_new (const char *path, bool loop,
                                                       GError **error);
-struct kefu_audio_sink   *kefu_audio_file_sink_new (const char *path);
+/* Records into a new file beside `path` (PATH.XXXXXX), renamed to `path`
+ * when the sink is freed; NULL with an error when it cannot be created. */
+struct kefu_audio_sink   *kefu_audio_file_sink_new (const char *path, GError **error);
 
 /* A back-end from its spec:
  *   "null"                NULL or "" mean the same;

@@ -4,14 +4,19 @@
  * pa_threaded_mainloop.  Everything that touches a pa_ object holds the
  * loop's lock (callbacks run with it held); the phone thread's per-frame
  * calls touch only their ring.
+ *
+ * Built as the module kefu-audio-pulse.so, which the library loads when
+ * sound is first asked for (kefu-audio-pulse-module.h): it exports its
+ * table and nothing else, and calls nothing in the library.
  */
 #define G_LOG_DOMAIN "KefuAudioPulse"
 
 #include "config.h"
 
-#include "kefu-audio-pulse.h"
+#include "kefu-audio-pulse-module.h"
 
 #include <glib/gi18n-lib.h>
+#include <gmodule.h>
 #include <pulse/pulseaudio.h>
 
 #include <stdatomic.h>
@@ -701,33 +706,24 @@ static const struct kefu_audio_source_backend source_backend = {
   .free = stream_free,
 };
 
-struct kefu_audio_source *
-kefu_audio_pulse_source_new (const char *device, GError **error)
+static void *
+source_open (const char *device, const struct kefu_audio_source_backend **backend,
+             GError **error)
 {
-  struct pulse_stream *ps = call_stream_new (false, device, error);
+  *backend = &source_backend;
 
-  return ps ? kefu_audio_source_new (&source_backend, ps) : NULL;
+  return call_stream_new (false, device, error);
 }
 
-struct kefu_audio_sink *
-kefu_audio_pulse_sink_new (const char *device, GError **error)
+static void *
+sink_open (const char *device, const struct kefu_audio_sink_backend **backend, GError **error)
 {
-  struct pulse_stream *ps = call_stream_new (true, device, error);
+  *backend = &sink_backend;
 
-  return ps ? kefu_audio_sink_new (&sink_backend, ps) : NULL;
+  return call_stream_new (true, device, error);
 }
 
 /* --- devices ----------------------------------------------------------- */
-
-void
-kefu_audio_device_free (struct kefu_audio_device *device)
-{
-  if (!device)
-    return;
-  g_free (device->name);
-  g_free (device->description);
-  g_free (device);
-}
 
 struct listing {
   char      *default_source;
@@ -786,107 +782,31 @@ mark_default (GPtrArray *devices, const char *name)
     }
 }
 
-gboolean
-kefu_audio_pulse_list_devices (GPtrArray **sources, GPtrArray **sinks, GError **error)
+/* The caller's arrays free what is added (kefu_audio_device_free()). */
+static gboolean
+list_devices (GPtrArray *sources, GPtrArray *sinks, GError **error)
 {
-  struct listing l = {
-    .sources = g_ptr_array_new_with_free_func ((GDestroyNotify) kefu_audio_device_free),
-    .sinks = g_ptr_array_new_with_free_func ((GDestroyNotify) kefu_audio_device_free),
-  };
+  struct listing l = { .sources = sources, .sinks = sinks };
   struct connection *c;
   gboolean ok;
 
-  g_return_val_if_fail (sources && sinks, FALSE);
-
   c = connection_get (error);
-  ok = c != NULL;
-  if (c)
-    {
-      pa_threaded_mainloop_lock (c->loop);
-      ok = connection_await (c, pa_context_get_server_info (c->ctx, on_server_info, &l), error) &&
-        connection_await (c, pa_context_get_sink_info_list (c->ctx, on_sink_listed, &l), error) &&
-        connection_await (c, pa_context_get_source_info_list (c->ctx, on_source_listed, &l),
-                          error);
-      pa_threaded_mainloop_unlock (c->loop);
-      connection_unref (c);
-    }
+  if (!c)
+    return FALSE;
+
+  pa_threaded_mainloop_lock (c->loop);
+  ok = connection_await (c, pa_context_get_server_info (c->ctx, on_server_info, &l), error) &&
+    connection_await (c, pa_context_get_sink_info_list (c->ctx, on_sink_listed, &l), error) &&
+    connection_await (c, pa_context_get_source_info_list (c->ctx, on_source_listed, &l), error);
+  pa_threaded_mainloop_unlock (c->loop);
+  connection_unref (c);
 
   mark_default (l.sources, l.default_source);
   mark_default (l.sinks, l.default_sink);
   g_free (l.default_source);
   g_free (l.default_sink);
 
-  if (!ok)
-    {
-      g_ptr_array_unref (l.sources);
-      g_ptr_array_unref (l.sinks);
-      return FALSE;
-    }
-
-  *sources = l.sources;
-  *sinks = l.sinks;
-
-  return TRUE;
-}
-
-struct device_lists {
-  GPtrArray *sources;
-  GPtrArray *sinks;
-};
-
-static void
-device_lists_free (struct device_lists *lists)
-{
-  g_ptr_array_unref (lists->sources);
-  g_ptr_array_unref (lists->sinks);
-  g_free (lists);
-}
-
-static void
-list_devices_in_thread (GTask *task, gpointer source_object, gpointer task_data,
-                        GCancellable *cancellable)
-{
-  struct device_lists *lists = g_new0 (struct device_lists, 1);
-  GError *error = NULL;
-
-  if (kefu_audio_pulse_list_devices (&lists->sources, &lists->sinks, &error))
-    g_task_return_pointer (task, lists, (GDestroyNotify) device_lists_free);
-  else
-    {
-      g_free (lists);
-      g_task_return_error (task, error);
-    }
-}
-
-void
-kefu_audio_pulse_list_devices_async (GCancellable *cancellable, GAsyncReadyCallback callback,
-                                     gpointer user_data)
-{
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-
-  g_task_set_source_tag (task, kefu_audio_pulse_list_devices_async);
-  g_task_set_return_on_cancel (task, TRUE);
-  g_task_run_in_thread (task, list_devices_in_thread);
-}
-
-gboolean
-kefu_audio_pulse_list_devices_finish (GAsyncResult *result, GPtrArray **sources,
-                                      GPtrArray **sinks, GError **error)
-{
-  struct device_lists *lists;
-
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
-  g_return_val_if_fail (sources && sinks, FALSE);
-
-  lists = g_task_propagate_pointer (G_TASK (result), error);
-  if (!lists)
-    return FALSE;
-
-  *sources = g_steal_pointer (&lists->sources);
-  *sinks = g_steal_pointer (&lists->sinks);
-  g_free (lists);
-
-  return TRUE;
+  return ok;
 }
 
 /* --- the ringer's player ----------------------------------------------- */
@@ -930,9 +850,9 @@ on_player_request (pa_stream *s, size_t bytes, void *userdata)
     }
 }
 
-struct kefu_audio_pulse_player *
-kefu_audio_pulse_player_new (const char *device, const char *role, const char *title,
-                             kefu_audio_pulse_fill_h *fill, void *arg, GError **error)
+static struct kefu_audio_pulse_player *
+player_new (const char *device, const char *role, const char *title,
+            kefu_audio_pulse_fill_h *fill, void *arg, GError **error)
 {
   struct kefu_audio_pulse_player *player;
   struct connection *c;
@@ -967,9 +887,8 @@ kefu_audio_pulse_player_new (const char *device, const char *role, const char *t
   return player;
 }
 
-gboolean
-kefu_audio_pulse_player_start (struct kefu_audio_pulse_player *player, unsigned rate,
-                               GError **error)
+static gboolean
+player_start (struct kefu_audio_pulse_player *player, unsigned rate, GError **error)
 {
   struct connection *c = player->conn;
   pa_buffer_attr attr = {
@@ -1023,8 +942,8 @@ kefu_audio_pulse_player_start (struct kefu_audio_pulse_player *player, unsigned 
   return TRUE;
 }
 
-void
-kefu_audio_pulse_player_stop (struct kefu_audio_pulse_player *player)
+static void
+player_stop (struct kefu_audio_pulse_player *player)
 {
   if (!player->stream)
     return;
@@ -1035,16 +954,30 @@ kefu_audio_pulse_player_stop (struct kefu_audio_pulse_player *player)
   pa_threaded_mainloop_unlock (player->conn->loop);
 }
 
-void
-kefu_audio_pulse_player_free (struct kefu_audio_pulse_player *player)
+static void
+player_free (struct kefu_audio_pulse_player *player)
 {
   if (!player)
     return;
 
-  kefu_audio_pulse_player_stop (player);
+  player_stop (player);
   connection_unref (player->conn);
   g_free (player->device);
   g_free (player->role);
   g_free (player->title);
   g_free (player);
 }
+
+/* --- what the library sees ---------------------------------------------- */
+
+G_MODULE_EXPORT const struct kefu_audio_pulse_module kefu_audio_pulse_module = {
+  .version = KEFU_AUDIO_PULSE_MODULE_VERSION,
+  .size = sizeof (struct kefu_audio_pulse_module),
+  .source_open = source_open,
+  .sink_open = sink_open,
+  .list_devices = list_devices,
+  .player_new = player_new,
+  .player_start = player_start,
+  .player_stop = player_stop,
+  .player_free = player_free,
+};

@@ -10,7 +10,8 @@
  * Over the last TRANSIT_WINDOW packets, base is the smallest transit and
  * the target delay is the 98th percentile of (transit - base) plus a small
  * margin, clamped to min..max.  P* = base + target then lets 98 % of recent
- * packets arrive in time.  The RFC 3550 jitter estimate is kept for the
+ * packets arrive in time.  The window is also kept sorted, one removal and
+ * one insertion per packet, so the percentile is a lookup, not a sort.  The RFC 3550 jitter estimate is kept for the
  * statistics and the MOS; it is a mean deviation and says little about the
  * tail that decides lateness, hence the percentile.
  *
@@ -97,7 +98,8 @@ struct kefu_jitter_buffer {
   bool     have_transit;
   int64_t  last_transit_us;
   double   jitter_us;
-  int64_t  transits[TRANSIT_WINDOW];
+  int64_t  transits[TRANSIT_WINDOW];   /* in arrival order, a ring */
+  int64_t  sorted[TRANSIT_WINDOW];     /* the same values, ascending */
   unsigned n_transits;
   unsigned next_transit;
   int64_t  base_us;
@@ -135,28 +137,53 @@ ts_to_us (const struct kefu_jitter_buffer *jb, int64_t ext_ts)
   return ext_ts * G_USEC_PER_SEC / jb->clock_rate;
 }
 
-static int
-compare_int64 (const void *a, const void *b)
+/* Where `value` goes in the ascending jb->sorted: after every equal one. */
+static unsigned
+sorted_position (const struct kefu_jitter_buffer *jb, int64_t value)
 {
-  int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+  unsigned lo = 0, hi = jb->n_transits;
 
-  return (x > y) - (x < y);
+  while (lo < hi)
+    {
+      unsigned mid = lo + (hi - lo) / 2;
+
+      if (jb->sorted[mid] <= value)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
+static void
+sorted_remove (struct kefu_jitter_buffer *jb, int64_t value)
+{
+  /* the last of the equal ones: any of them will do */
+  unsigned i = sorted_position (jb, value) - 1;
+
+  g_assert (i < jb->n_transits && jb->sorted[i] == value);
+  memmove (jb->sorted + i, jb->sorted + i + 1, (jb->n_transits - i - 1) * sizeof jb->sorted[0]);
+  jb->n_transits--;
+}
+
+static void
+sorted_insert (struct kefu_jitter_buffer *jb, int64_t value)
+{
+  unsigned i = sorted_position (jb, value);
+
+  memmove (jb->sorted + i + 1, jb->sorted + i, (jb->n_transits - i) * sizeof jb->sorted[0]);
+  jb->sorted[i] = value;
+  jb->n_transits++;
 }
 
 static void
 update_target (struct kefu_jitter_buffer *jb)
 {
-  int64_t sorted[TRANSIT_WINDOW];
-  unsigned n = jb->n_transits;
-  unsigned idx;
+  unsigned idx = (unsigned) ceil (0.98 * jb->n_transits) - 1;
   int64_t target;
 
-  memcpy (sorted, jb->transits, n * sizeof sorted[0]);
-  qsort (sorted, n, sizeof sorted[0], compare_int64);
-  jb->base_us = sorted[0];
-
-  idx = (unsigned) ceil (0.98 * n) - 1;
-  target = sorted[idx] - sorted[0] + SAFETY_MARGIN_US;
+  jb->base_us = jb->sorted[0];
+  target = jb->sorted[idx] - jb->sorted[0] + SAFETY_MARGIN_US;
   jb->target_us = CLAMP (target, jb->min_us, jb->max_us);
 }
 
@@ -175,10 +202,12 @@ record_transit (struct kefu_jitter_buffer *jb, int64_t ext_ts, int64_t arrival_u
   jb->have_transit = true;
   jb->last_transit_us = transit;
 
+  /* the oldest leaves the window as the newest comes in */
+  if (jb->n_transits == TRANSIT_WINDOW)
+    sorted_remove (jb, jb->transits[jb->next_transit]);
+  sorted_insert (jb, transit);
   jb->transits[jb->next_transit] = transit;
   jb->next_transit = (jb->next_transit + 1) % TRANSIT_WINDOW;
-  if (jb->n_transits < TRANSIT_WINDOW)
-    jb->n_transits++;
   update_target (jb);
 }
 

@@ -1,31 +1,34 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * One call's audio RTP session on libre's rtp and rtcp, driven by a 20 ms
- * libre timer on the phone thread.  libre-facing: libre's tabs.
+ * One call's audio RTP session on libre's rtp and rtcp, driven every 20 ms
+ * on the libre thread.  libre-facing: libre's tabs.
  *
- * Each tick plays one frame out of the jitter buffer (silence when it has
- * none, so a recording keeps time) and sends one frame of the source, or
- * the telephone-event packets due instead while a digit is being sent
- * (RFC 4733 §2.5.1.1: no audio during the event), then hands both frames
- * to the recording, if one runs.
+ * One libre timer per thread (the ticker) drives all the streams of that
+ * thread that have 20 ms work: thousands of calls cost one entry in
+ * libre's sorted timer list, not one each re-inserted 50 times a second.
+ * A stream that relays packets (kefu_rtp_stream_set_relay without decode)
+ * has no 20 ms work: each packet is handed on as it arrives, and the
+ * stream joins the ticker only while an RFC 4733 digit of its own is being
+ * sent or a received event is open (its end may have to be timed out).
+ * Sending reuses one buffer per stream: no allocation per packet.
  *
- * Whatever the codec, the audio side works in 8 kHz frames of 160
- * samples.  Opus runs its RTP clock at 48 kHz (RFC 7587 §4.1), so its
- * jitter buffer and timestamps count 960 a frame.  A received packet may
- * hold more than one frame (a peer's ptime of 30, 40 or 60 ms): what it
- * decodes to waits in `playout` and is played a frame a tick; the jitter
- * buffer, which steps 20 ms at a time, then reports the frames in between
- * as missing or nothing due, and the waiting audio fills them.
- *
- * Telephone-events stay at 8000 Hz, the rate our SDP offers them at, also
- * beside Opus: their durations count 8 kHz units while their timestamps
- * are the audio's.
- *
- * A lost frame is concealed: Opus by libopus, G.711 by repeating the last
- * pitch period heard (after ITU-T G.711 Appendix I, much simplified),
- * fading out after 20 ms and silent from 60 ms.  Silence instead would cut
- * a word, and split an inband DTMF digit in two, at each lost packet; it
- * is also what the MOS estimate assumes (G.113 Bpl for G.711 with PLC).
+ * Relaying packets without SRTP, a stream's RTP socket is read by a relay
+ * worker thread instead of libre's loop (relay_rx_update): one recvfrom
+ * into a buffer on the stack, the header parsed here, the packet sent on
+ * by the other stream at once, from that thread.  One libre thread cannot
+ * forward the 160,000 packets a second of 1,600 bridged calls, and would
+ * read its SIP socket once per turn of a loop that serves thousands of RTP
+ * sockets; the workers (one per core, each with its own epoll) carry the
+ * media while the libre thread keeps signalling, IVR and ACD.  A worker
+ * owns a relaying stream under its lock: whatever the libre thread does to
+ * such a stream (update, stop, relay off, digits to send, free) it does
+ * holding that lock, and a relay's two streams share a worker.  What is
+ * not audio of the negotiated type (telephone-events) goes back to the
+ * libre thread through a pipe, by the stream's id, and is handled there as
+ * before (digits reported, events forwarded).  libre's receive path (an
+ * 8 KB mbuf allocated per packet, RTCP's receive statistics under a lock)
+ * is skipped too: our RTCP reports then say nothing about what the
+ * relayed peer sent; sender reports go on.
  */
 #define G_LOG_DOMAIN "KefuRtpStream"
 
@@ -34,10 +37,16 @@
 #include "kefu-rtp-stream.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #define HAVE_INTTYPES_H 1
 #define HAVE_STDBOOL_H 1
@@ -107,10 +116,23 @@ struct jb_totals {
 	uint64_t late;
 };
 
+/* The 20 ms clock of a thread's streams (see the top of this file). */
+struct ticker {
+	struct tmr tmr;
+	struct list streams;       /* kefu_rtp_stream, by tick_le */
+	struct le *iter_next;      /* during a tick: the next to visit */
+	uint64_t next_ms;          /* when the next tick is due */
+	bool in_tick;
+};
+
+static __thread struct ticker *thread_ticker;
+
 struct kefu_rtp_stream {
 	struct rtp_sock *rs;
 	struct kefu_srtp *srtp;    /* on rs's sockets, freed before them */
-	struct tmr tmr;
+	struct ticker *ticker;     /* while ticking */
+	struct le tick_le;
+	struct mbuf *txmb;         /* what we send, reused */
 	kefu_rtp_stream_dtmf_h *dtmfh;
 	void *arg;
 
@@ -157,11 +179,138 @@ struct kefu_rtp_stream {
 	struct jb_totals jb_before;
 	bool encode_failed;        /* logged once */
 
+	/* relaying (kefu_rtp_stream_set_relay) */
+	uint64_t id;               /* for what a worker sends back */
+	struct relay_worker *worker;   /* reads our RTP socket, or NULL */
+	int rx_fd;                 /* registered with the worker */
+	struct kefu_rtp_stream *relay_peer;   /* kefu_rtp_stream_relay_link */
+	kefu_rtp_stream_packet_h *relayh;
+	void *relay_arg;
+	bool relay_decode;         /* and play what comes, as usual */
+	bool fwd_have_ssrc;
+	uint32_t fwd_ssrc;         /* the source of what we forward */
+	uint32_t fwd_off;          /* its timestamps + this = ours */
+
 	/* decoded, not yet played: the rest of a packet longer than a frame */
 	size_t playout_len;
 	int16_t playout[PLAYOUT_MAX];
 	struct plc plc;
 };
+
+/* --- the ticker ---------------------------------------------------------- */
+
+struct relay_worker;
+static void relay_rx_detach(struct kefu_rtp_stream *s);
+static void relay_forget(struct kefu_rtp_stream *s);
+static void relay_lock(struct kefu_rtp_stream *s);
+static void relay_unlock(struct relay_worker *w);
+
+static void stream_tick(struct kefu_rtp_stream *s, uint64_t now_ms,
+			uint64_t next_tick_ms);
+
+static void
+ticker_free(struct ticker *t)
+{
+	tmr_cancel(&t->tmr);
+	if (thread_ticker == t)
+		thread_ticker = NULL;
+	mem_deref(t);
+}
+
+static void
+on_ticker(void *arg)
+{
+	struct ticker *t = arg;
+	uint64_t now_ms = tmr_jiffies();
+
+	/* too far behind: the backlog is dropped rather than burst */
+	t->next_ms += PTIME_MS;
+	if (t->next_ms <= now_ms)
+		t->next_ms = now_ms + PTIME_MS;
+
+	t->in_tick = true;
+	for (struct le *le = t->streams.head; le; le = t->iter_next) {
+		struct kefu_rtp_stream *s = mem_ref(le->data);
+
+		t->iter_next = le->next;
+		stream_tick(s, now_ms, t->next_ms);
+		mem_deref(s);   /* freed meanwhile: it went from the list */
+	}
+	t->iter_next = NULL;
+	t->in_tick = false;
+
+	if (list_isempty(&t->streams)) {
+		ticker_free(t);
+		return;
+	}
+	tmr_start(&t->tmr, t->next_ms - now_ms, on_ticker, t);
+}
+
+static void
+stream_tick_start(struct kefu_rtp_stream *s)
+{
+	struct ticker *t = thread_ticker;
+
+	if (s->ticker)
+		return;
+
+	if (!t) {
+		t = mem_zalloc(sizeof(*t), NULL);
+		if (!t) {
+			g_warning("media clock: %s", g_strerror(ENOMEM));
+			return;
+		}
+		tmr_init(&t->tmr);
+		list_init(&t->streams);
+		t->next_ms = tmr_jiffies() + PTIME_MS;
+		tmr_start(&t->tmr, PTIME_MS, on_ticker, t);
+		thread_ticker = t;
+	}
+
+	list_append(&t->streams, &s->tick_le, s);
+	s->ticker = t;
+	s->next_ms = t->next_ms;
+}
+
+static void
+stream_tick_stop(struct kefu_rtp_stream *s)
+{
+	struct ticker *t = s->ticker;
+
+	if (!t)
+		return;
+
+	if (t->iter_next == &s->tick_le)
+		t->iter_next = s->tick_le.next;
+	list_unlink(&s->tick_le);
+	s->ticker = NULL;
+
+	if (list_isempty(&t->streams) && !t->in_tick)
+		ticker_free(t);
+}
+
+/* Whether the stream has 20 ms work: always while it plays and sends its
+ * own audio; relaying packets, only for RFC 4733 events. */
+static bool
+stream_needs_tick(const struct kefu_rtp_stream *s)
+{
+	if (!s->running)
+		return false;
+	if (!s->relayh || s->relay_decode)
+		return true;
+
+	return !kefu_rfc4733_sender_is_idle(s->telev_tx) ||
+		kefu_rfc4733_receiver_deadline(s->telev_rx, NULL);
+}
+
+static void
+stream_tick_update(struct kefu_rtp_stream *s)
+{
+	if (stream_needs_tick(s))
+		stream_tick_start(s);
+	else
+		stream_tick_stop(s);
+}
 
 static void
 finish_recording(struct kefu_rtp_stream *s)
@@ -181,8 +330,10 @@ stream_destructor(void *arg)
 {
 	struct kefu_rtp_stream *s = arg;
 
-	tmr_cancel(&s->tmr);
+	stream_tick_stop(s);
+	relay_forget(s);
 	finish_recording(s);
+	mem_deref(s->txmb);
 	mem_deref(s->srtp);
 	mem_deref(s->rs);
 	kefu_jitter_buffer_free(s->jb);
@@ -275,17 +426,447 @@ on_rtp(const struct sa *src, const struct rtp_header *hdr, struct mbuf *mb,
 	s->remote_ssrc = hdr->ssrc;
 	s->have_remote_ssrc = true;
 
+	if (s->relayh) {
+		struct kefu_rtp_packet pkt = {
+			.pt = hdr->pt,
+			.marker = hdr->m,
+			.telev = telev,
+			.seq = hdr->seq,
+			.ts = hdr->ts,
+			.ssrc = hdr->ssrc,
+			.payload = mbuf_buf(mb),
+			.len = len,
+		};
+
+		s->relayh(s, &pkt, s->relay_arg);
+		if (!telev && !s->relay_decode)
+			return;
+	}
+
 	if (telev) {
 		s->telev_packets++;
 		s->telev_arrival_us = now;
 		(void)kefu_rfc4733_receiver_push(s->telev_rx, mbuf_buf(mb),
 						 len, hdr->ts, hdr->seq,
 						 hdr->m, now);
+		if (!s->ticker)
+			stream_tick_update(s);   /* its end may need timing */
 		return;
 	}
 
 	(void)kefu_jitter_buffer_push(s->jb, hdr->ssrc, hdr->seq, hdr->ts,
 				      hdr->m, mbuf_buf(mb), len, now);
+}
+
+/* --- relay workers: RTP sockets read off libre's thread ------------------ */
+
+enum {
+	RELAY_RX_MAX = 1500,
+	RELAY_EVENTS = 256,
+	RELAY_BACK_PAYLOAD = 64,    /* a telephone-event is 4 octets */
+	RELAY_WORKERS_MAX = 8,
+};
+
+struct relay_slot {
+	struct kefu_rtp_stream *s;
+	uint32_t gen;
+};
+
+struct relay_worker {
+	pthread_t thread;
+	int epfd;
+	pthread_mutex_t lock;       /* held while a batch is served */
+	struct relay_slot *slots;   /* by fd */
+	int nslots;
+};
+
+/* A packet the libre thread must handle (not relayed audio). */
+struct relay_back {
+	uint64_t id;
+	struct sa src;
+	struct rtp_header hdr;
+	uint16_t len;
+	uint8_t payload[RELAY_BACK_PAYLOAD];
+};
+
+static struct relay_worker *relay_workers[RELAY_WORKERS_MAX];
+static unsigned relay_nworkers;
+static int relay_back_pipe[2] = { -1, -1 };
+static bool relay_back_listening;   /* while a stream is on a worker */
+static uint32_t relay_gen;
+static uint64_t stream_next_id = 1;
+static GHashTable *stream_by_id;    /* libre thread: id -> stream */
+
+static void on_rtp(const struct sa *src, const struct rtp_header *hdr,
+		   struct mbuf *mb, void *arg);
+
+static void
+relay_lock(struct kefu_rtp_stream *s)
+{
+	if (s->worker)
+		pthread_mutex_lock(&s->worker->lock);
+}
+
+static void
+relay_unlock(struct relay_worker *w)
+{
+	if (w)
+		pthread_mutex_unlock(&w->lock);
+}
+
+/* RFC 3550 5.1; the payload offset, or 0 when it is not RTP. */
+static size_t
+rtp_parse(const uint8_t *buf, size_t n, struct rtp_header *hdr)
+{
+	size_t pos;
+
+	if (n < RTP_HEADER_SIZE)
+		return 0;
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->ver = buf[0] >> 6;
+	hdr->pad = (buf[0] >> 5) & 1;
+	hdr->ext = (buf[0] >> 4) & 1;
+	hdr->cc = buf[0] & 0x0f;
+	hdr->m = buf[1] >> 7;
+	hdr->pt = buf[1] & 0x7f;
+	hdr->seq = (uint16_t)(buf[2] << 8 | buf[3]);
+	hdr->ts = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 |
+		(uint32_t)buf[6] << 8 | buf[7];
+	hdr->ssrc = (uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 |
+		(uint32_t)buf[10] << 8 | buf[11];
+	if (hdr->ver != 2)
+		return 0;
+
+	pos = RTP_HEADER_SIZE + 4 * (size_t)hdr->cc;
+	if (hdr->ext) {
+		if (n < pos + 4)
+			return 0;
+		hdr->x.type = (uint16_t)(buf[pos] << 8 | buf[pos + 1]);
+		hdr->x.len = (uint16_t)(buf[pos + 2] << 8 | buf[pos + 3]);
+		pos += 4 + 4 * (size_t)hdr->x.len;
+	}
+
+	return n < pos ? 0 : pos;
+}
+
+/* Worker thread, under its lock: one datagram of a relaying stream. */
+static void
+relay_serve(struct kefu_rtp_stream *s, int fd)
+{
+	uint8_t buf[RELAY_RX_MAX];
+	struct rtp_header hdr;
+	struct sa src;
+	size_t pos, len;
+	ssize_t n;
+
+	sa_init(&src, AF_INET);
+	src.len = sizeof(src.u);
+	n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, &src.u.sa, &src.len);
+	if (n <= 0)
+		return;
+	pos = rtp_parse(buf, (size_t)n, &hdr);
+	if (!pos)
+		return;
+	len = (size_t)n - pos;
+	if (hdr.pad) {
+		uint8_t pad = len ? buf[n - 1] : 0;
+
+		if (pad == 0 || pad > len)
+			return;
+		len -= pad;
+	}
+
+	if (!s->running || !s->recv || !s->relayh)
+		return;
+
+	if (hdr.pt == s->pt && codec_is_coded(s->codec)) {
+		struct kefu_rtp_packet pkt = {
+			.pt = hdr.pt,
+			.marker = hdr.m,
+			.seq = hdr.seq,
+			.ts = hdr.ts,
+			.ssrc = hdr.ssrc,
+			.payload = buf + pos,
+			.len = len,
+		};
+
+		/* symmetric RTP, as on_rtp */
+		if (!s->latched || !sa_cmp(&s->dst, &src, SA_ALL)) {
+			sa_cpy(&s->dst, &src);
+			s->latched = true;
+		}
+		s->remote_ssrc = hdr.ssrc;
+		s->have_remote_ssrc = true;
+		s->relayh(s, &pkt, s->relay_arg);
+		return;
+	}
+
+	if (s->telev_pt >= 0 && hdr.pt == s->telev_pt &&
+	    len <= RELAY_BACK_PAYLOAD && relay_back_pipe[1] >= 0) {
+		struct relay_back back = {
+			.id = s->id,
+			.src = src,
+			.hdr = hdr,
+			.len = (uint16_t)len,
+		};
+
+		memcpy(back.payload, buf + pos, len);
+		/* a full pipe loses the event packet, as the network may */
+		if (write(relay_back_pipe[1], &back, sizeof(back)) < 0)
+			return;
+	}
+}
+
+static void *
+relay_worker_main(void *arg)
+{
+	struct relay_worker *w = arg;
+	struct epoll_event ev[RELAY_EVENTS];
+
+	for (;;) {
+		int n = epoll_wait(w->epfd, ev, RELAY_EVENTS, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			g_warning("relay worker: epoll: %s", g_strerror(errno));
+			return NULL;
+		}
+
+		pthread_mutex_lock(&w->lock);
+		for (int i = 0; i < n; i++) {
+			int fd = (int)(ev[i].data.u64 & 0xffffffff);
+			uint32_t gen = (uint32_t)(ev[i].data.u64 >> 32);
+
+			/* gone or replaced since epoll_wait returned */
+			if (fd < 0 || fd >= w->nslots || !w->slots[fd].s ||
+			    w->slots[fd].gen != gen)
+				continue;
+			relay_serve(w->slots[fd].s, fd);
+		}
+		pthread_mutex_unlock(&w->lock);
+	}
+
+	return NULL;
+}
+
+/* Libre thread: telephone-events (and what else a worker gives back). */
+static void
+on_relay_back(int flags, void *arg)
+{
+	struct relay_back back;
+
+	(void)flags;
+	(void)arg;
+
+	for (int i = 0; i < 64; i++) {
+		struct kefu_rtp_stream *s;
+		struct relay_worker *w;
+		struct mbuf mb;
+
+		if (read(relay_back_pipe[0], &back, sizeof(back)) !=
+		    (ssize_t)sizeof(back))
+			return;
+		s = stream_by_id ? g_hash_table_lookup(stream_by_id, &back.id)
+			: NULL;
+		if (!s)
+			continue;
+
+		memset(&mb, 0, sizeof(mb));
+		mb.buf = back.payload;
+		mb.size = sizeof(back.payload);
+		mb.end = back.len;
+
+		/* padding is gone already */
+		back.hdr.pad = false;
+		w = s->worker;
+		relay_lock(s);
+		on_rtp(&back.src, &back.hdr, &mb, s);
+		relay_unlock(w);
+	}
+}
+
+static int
+relay_workers_start(void)
+{
+	struct rlimit rl;
+	unsigned n;
+	int err;
+
+	if (relay_nworkers)
+		return 0;
+
+	if (pipe2(relay_back_pipe, O_CLOEXEC | O_NONBLOCK))
+		return errno;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		rl.rlim_cur = 1024;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1 << 20)
+		rl.rlim_cur = 1 << 20;
+
+	n = CLAMP(g_get_num_processors(), 1, RELAY_WORKERS_MAX);
+	if (g_getenv("KEFU_RELAY_THREADS"))
+		n = CLAMP(atoi(g_getenv("KEFU_RELAY_THREADS")), 1,
+			  RELAY_WORKERS_MAX);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct relay_worker *w = g_new0(struct relay_worker, 1);
+
+		w->epfd = epoll_create1(EPOLL_CLOEXEC);
+		w->nslots = (int)rl.rlim_cur;
+		w->slots = g_new0(struct relay_slot, w->nslots);
+		{
+			pthread_mutexattr_t attr;
+
+			/* the libre thread may take it again from a handler
+			 * (a digit sent on by the other leg, a stream freed) */
+			pthread_mutexattr_init(&attr);
+			pthread_mutexattr_settype(&attr,
+						  PTHREAD_MUTEX_RECURSIVE);
+			pthread_mutex_init(&w->lock, &attr);
+			pthread_mutexattr_destroy(&attr);
+		}
+		if (w->epfd < 0 ||
+		    pthread_create(&w->thread, NULL, relay_worker_main, w)) {
+			g_warning("relay worker: %s", g_strerror(errno));
+			if (w->epfd >= 0)
+				close(w->epfd);
+			g_free(w->slots);
+			g_free(w);
+			break;
+		}
+		relay_workers[relay_nworkers++] = w;
+	}
+	if (relay_nworkers)
+		return 0;
+	err = EAGAIN;
+
+	close(relay_back_pipe[0]);
+	close(relay_back_pipe[1]);
+	relay_back_pipe[0] = relay_back_pipe[1] = -1;
+
+	return err;
+}
+
+static void
+relay_rx_detach(struct kefu_rtp_stream *s)
+{
+	struct relay_worker *w = s->worker;
+	struct udp_sock *us = rtp_sock(s->rs);
+	int err;
+
+	if (!w)
+		return;
+
+	pthread_mutex_lock(&w->lock);
+	(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, s->rx_fd, NULL);
+	if (s->rx_fd < w->nslots)
+		w->slots[s->rx_fd].s = NULL;
+	s->worker = NULL;
+	pthread_mutex_unlock(&w->lock);
+
+	err = udp_thread_attach(us);
+	if (err)
+		g_warning("RTP socket: %s", g_strerror(err));
+}
+
+static bool
+relay_rx_eligible(const struct kefu_rtp_stream *s)
+{
+	struct udp_sock *us = s ? rtp_sock(s->rs) : NULL;
+
+	return s && s->relayh && !s->relay_decode && !s->srtp && us &&
+		udp_sock_fd(us, AF_INET) >= 0 &&
+		!g_getenv("KEFU_RELAY_NO_THREADS");
+}
+
+static void
+relay_rx_attach(struct kefu_rtp_stream *s)
+{
+	struct udp_sock *us = rtp_sock(s->rs);
+	struct relay_worker *w;
+	struct epoll_event ev;
+	int fd;
+
+	if (s->worker || relay_workers_start())
+		return;
+
+	fd = udp_sock_fd(us, AF_INET);
+	/* a relay's two streams share a worker: its arg is the relay */
+	w = relay_workers[((uintptr_t)s->relay_arg >> 6) % relay_nworkers];
+	if (fd < 0 || fd >= w->nslots)
+		return;
+
+	if (!relay_back_listening) {
+		if (fd_listen(relay_back_pipe[0], FD_READ, on_relay_back, NULL))
+			return;
+		relay_back_listening = true;
+	}
+	if (!stream_by_id)
+		stream_by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
+	g_hash_table_replace(stream_by_id, &s->id, s);
+
+	udp_thread_detach(us);
+	pthread_mutex_lock(&w->lock);
+	w->slots[fd].s = s;
+	w->slots[fd].gen = ++relay_gen;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u64 = (uint64_t)w->slots[fd].gen << 32 | (uint32_t)fd;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		w->slots[fd].s = NULL;
+		pthread_mutex_unlock(&w->lock);
+		(void)udp_thread_attach(us);
+		return;
+	}
+	s->worker = w;
+	s->rx_fd = fd;
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Both streams of a packet relay to a worker, or neither: a worker sends
+ * on the other stream, which must be its too (libre thread). */
+static void
+relay_rx_update(struct kefu_rtp_stream *s)
+{
+	struct kefu_rtp_stream *p = s->relay_peer;
+	bool want = p && p->relay_peer == s && relay_rx_eligible(s) &&
+		relay_rx_eligible(p);
+
+	if (!want) {
+		relay_rx_detach(s);
+		if (p)
+			relay_rx_detach(p);
+		return;
+	}
+	relay_rx_attach(s);
+	relay_rx_attach(p);
+	if (!s->worker || !p->worker || s->worker != p->worker) {
+		relay_rx_detach(s);
+		relay_rx_detach(p);
+	}
+}
+
+static void
+relay_forget(struct kefu_rtp_stream *s)
+{
+	struct kefu_rtp_stream *p = s->relay_peer;
+
+	s->relay_peer = NULL;
+	if (p && p->relay_peer == s) {
+		p->relay_peer = NULL;
+		relay_rx_detach(p);
+	}
+	relay_rx_detach(s);
+	if (stream_by_id)
+		g_hash_table_remove(stream_by_id, &s->id);
+	/* nothing on a worker: libre's loop need not watch the pipe (and
+	 * does not complain of it at exit) */
+	if (relay_back_listening && stream_by_id &&
+	    !g_hash_table_size(stream_by_id)) {
+		fd_close(relay_back_pipe[0]);
+		relay_back_listening = false;
+	}
 }
 
 static void
@@ -301,18 +882,16 @@ static int
 send_packet(struct kefu_rtp_stream *s, bool marker, uint8_t pt, uint32_t ts,
 	    const uint8_t *payload, size_t len)
 {
-	struct mbuf *mb = mbuf_alloc(RTP_HEADER_SIZE + len);
+	struct mbuf *mb = s->txmb;
 	int err;
 
-	if (!mb)
-		return ENOMEM;
-
+	/* the header goes in front (rtp_send), SRTP's tag behind */
 	mb->pos = RTP_HEADER_SIZE;
+	mb->end = RTP_HEADER_SIZE;
 	err = mbuf_write_mem(mb, payload, len);
 	mb->pos = RTP_HEADER_SIZE;
 	if (!err)
 		err = rtp_send(s->rs, &s->dst, false, marker, pt, ts, mb);
-	mem_deref(mb);
 
 	if (!err)
 		s->sent++;
@@ -619,6 +1198,24 @@ send_frame(struct kefu_rtp_stream *s, int64_t now, int16_t *sent)
 	s->ts += s->ts_step;
 }
 
+/* Relaying: only our own RFC 4733 digits go from the tick, at the
+ * timestamp the relayed audio has reached. */
+static void
+send_relay_events(struct kefu_rtp_stream *s, int64_t now)
+{
+	struct kefu_rfc4733_packet pkt;
+
+	if (s->telev_pt < 0 || kefu_rfc4733_sender_is_idle(s->telev_tx) ||
+	    !s->send || !sa_isset(&s->dst, SA_ALL))
+		return;
+
+	while (0 == kefu_rfc4733_sender_pull(s->telev_tx, now, s->ts, &pkt)) {
+		(void)send_packet(s, pkt.marker, (uint8_t)s->telev_pt,
+				  pkt.timestamp, pkt.payload, pkt.len);
+	}
+	s->marker = true;
+}
+
 static void
 record_frame(struct kefu_rtp_stream *s, const int16_t *sent,
 	     const int16_t *played)
@@ -634,12 +1231,14 @@ record_frame(struct kefu_rtp_stream *s, const int16_t *sent,
 	finish_recording(s);
 }
 
+/* The stream's frames due by now_ms (the ticker's turn). */
 static void
-on_tick(void *arg)
+stream_tick(struct kefu_rtp_stream *s, uint64_t now_ms, uint64_t next_tick_ms)
 {
-	struct kefu_rtp_stream *s = arg;
-	uint64_t now_ms = tmr_jiffies();
+	struct relay_worker *w = s->worker;
 	unsigned n = 0;
+
+	relay_lock(s);
 
 	while (s->running && s->next_ms <= now_ms && n++ < MAX_CATCH_UP) {
 		int64_t now = g_get_monotonic_time();
@@ -647,20 +1246,31 @@ on_tick(void *arg)
 		int16_t sent[FRAME];
 
 		kefu_rfc4733_receiver_poll(s->telev_rx, now);
-		play_frame(s, now, played);
-		send_frame(s, now, sent);
-		record_frame(s, sent, played);
+		if (s->relayh) {
+			/* the relay sends the audio; ours are the digits */
+			if (s->relay_decode)
+				play_frame(s, now, played);
+			send_relay_events(s, now);
+		}
+		else {
+			play_frame(s, now, played);
+			send_frame(s, now, sent);
+			record_frame(s, sent, played);
+		}
 		s->next_ms += PTIME_MS;
 	}
 
 	if (!s->running)
-		return;
+		goto out;
 
 	/* too far behind: drop the backlog rather than burst */
 	if (s->next_ms <= now_ms)
-		s->next_ms = now_ms + PTIME_MS;
+		s->next_ms = next_tick_ms;
 
-	tmr_start(&s->tmr, s->next_ms - now_ms, on_tick, s);
+	if (!stream_needs_tick(s))
+		stream_tick_stop(s);
+ out:
+	relay_unlock(w);
 }
 
 /**
@@ -671,25 +1281,73 @@ int
 kefu_rtp_stream_alloc(struct kefu_rtp_stream **sp, const struct sa *laddr,
 		      kefu_rtp_stream_dtmf_h *dtmfh, void *arg)
 {
+	return kefu_rtp_stream_alloc_ports(sp, laddr, PORT_MIN, PORT_MAX,
+					   dtmfh, arg);
+}
+
+/* libre's rtp_listen tries 64 random even ports of a range: in a range
+ * mostly taken that can miss the free ones, so the range is then walked
+ * from a cursor that moves on (even port, RTCP on the next). */
+static int
+rtp_listen_range(struct rtp_sock **rsp, const struct sa *laddr,
+		 uint16_t port_min, uint16_t port_max, void *arg)
+{
+	static __thread uint32_t cursor;
+	uint32_t pairs;
+	int err;
+
+	err = rtp_listen(rsp, IPPROTO_UDP, laddr, port_min, port_max, true,
+			 on_rtp, on_rtcp, arg);
+	if (err != EADDRINUSE && err != EACCES)
+		return err;
+
+	pairs = ((uint32_t)port_max - port_min + 1) / 2;
+	for (uint32_t i = 0; i < pairs; i++) {
+		uint16_t port = (uint16_t)(port_min + 2 * ((cursor + i) %
+							   pairs));
+
+		err = rtp_listen(rsp, IPPROTO_UDP, laddr, port, port + 1,
+				 true, on_rtp, on_rtcp, arg);
+		if (!err) {
+			cursor += i + 1;
+			return 0;
+		}
+	}
+
+	return err ? err : EADDRINUSE;
+}
+
+int
+kefu_rtp_stream_alloc_ports(struct kefu_rtp_stream **sp,
+			    const struct sa *laddr, uint16_t port_min,
+			    uint16_t port_max, kefu_rtp_stream_dtmf_h *dtmfh,
+			    void *arg)
+{
 	struct kefu_rtp_stream *s;
 	int err;
 
-	if (!sp || !laddr)
+	if (!sp || !laddr || port_min % 2 || port_max <= port_min)
 		return EINVAL;
 
 	s = mem_zalloc(sizeof(*s), stream_destructor);
 	if (!s)
 		return ENOMEM;
 
-	tmr_init(&s->tmr);
 	s->dtmfh = dtmfh;
 	s->arg = arg;
+	s->id = stream_next_id++;
+	s->rx_fd = -1;
 	s->telev_pt = -1;
 	s->clock = G711_CLOCK;
 	s->ts_step = FRAME;
 	s->ts = rand_u32();
 	s->marker = true;
 
+	s->txmb = mbuf_alloc(RTP_HEADER_SIZE + FRAME + 64);
+	if (!s->txmb) {
+		err = ENOMEM;
+		goto out;
+	}
 	err = kefu_jitter_buffer_alloc(&s->jb, NULL);
 	if (err)
 		goto out;
@@ -702,8 +1360,7 @@ kefu_rtp_stream_alloc(struct kefu_rtp_stream **sp, const struct sa *laddr,
 	if (err)
 		goto out;
 
-	err = rtp_listen(&s->rs, IPPROTO_UDP, laddr, PORT_MIN, PORT_MAX,
-			 true, on_rtp, on_rtcp, s);
+	err = rtp_listen_range(&s->rs, laddr, port_min, port_max, s);
 	if (err)
 		goto out;
 
@@ -837,6 +1494,7 @@ int
 kefu_rtp_stream_update(struct kefu_rtp_stream *s,
 		       const struct kefu_rtp_stream_params *p)
 {
+	struct relay_worker *w;
 	enum codec codec;
 	int err = 0;
 
@@ -846,6 +1504,9 @@ kefu_rtp_stream_update(struct kefu_rtp_stream *s,
 	codec = codec_from_name(p->codec);
 	if (codec == CODEC_NONE)
 		return EINVAL;
+
+	w = s->worker;
+	relay_lock(s);
 
 	if (codec == CODEC_UNSUPPORTED) {
 		if (s->codec != CODEC_UNSUPPORTED)
@@ -883,7 +1544,11 @@ kefu_rtp_stream_update(struct kefu_rtp_stream *s,
 	if (!sa_isset(&s->dst, SA_ALL))
 		s->send = false;
 
-	if (!s->rtcp_started && sa_isset(&s->sdp_raddr, SA_ALL)) {
+	/* KEFU_RTP_NO_RTCP: no RTCP reports (measuring: libre 1.1 keeps its
+	 * timers in one sorted list, and each stream's RTCP timer lengthens
+	 * the walk of every timer started; see README, Performance) */
+	if (!s->rtcp_started && sa_isset(&s->sdp_raddr, SA_ALL) &&
+	    !g_getenv("KEFU_RTP_NO_RTCP")) {
 		struct sa rtcp_peer = s->sdp_raddr;
 
 		sa_set_port(&rtcp_peer, sa_port(&rtcp_peer) + 1);
@@ -893,16 +1558,18 @@ kefu_rtp_stream_update(struct kefu_rtp_stream *s,
 	}
 
 	if (!s->running) {
-		s->running = true;
-		s->next_ms = tmr_jiffies() + PTIME_MS;
-		tmr_start(&s->tmr, PTIME_MS, on_tick, s);
 		char buf[64] = "";
+
+		s->running = true;
+		stream_tick_update(s);
 
 		(void)re_snprintf(buf, sizeof(buf), "%J", &s->dst);
 		g_debug("media: %s/%u pt %d, telephone-event %d, to %s%s",
 			p->codec, p->srate, p->pt, s->telev_pt, buf,
 			s->send ? "" : " (not sending)");
 	}
+
+	relay_unlock(w);
 
 	return err;
 }
@@ -914,8 +1581,9 @@ kefu_rtp_stream_stop(struct kefu_rtp_stream *s)
 	if (!s)
 		return;
 
+	relay_forget(s);
 	s->running = false;
-	tmr_cancel(&s->tmr);
+	stream_tick_stop(s);
 	kefu_rfc4733_receiver_reset(s->telev_rx);
 	finish_recording(s);
 	if (s->inband) {
@@ -932,6 +1600,7 @@ kefu_rtp_stream_send_dtmf(struct kefu_rtp_stream *s, const char *digits,
 			  uint32_t duration_ms)
 {
 	int64_t now = g_get_monotonic_time();
+	struct relay_worker *w;
 	int err = 0;
 
 	if (!s || !digits)
@@ -944,10 +1613,14 @@ kefu_rtp_stream_send_dtmf(struct kefu_rtp_stream *s, const char *digits,
 			return EINVAL;
 	}
 
+	w = s->worker;
+	relay_lock(s);
 	for (const char *d = digits; *d && !err; d++)
 		err = kefu_rfc4733_sender_queue(s->telev_tx, *d,
 						duration_ms ? duration_ms
 						: DTMF_DEFAULT_MS, now);
+	stream_tick_update(s);
+	relay_unlock(w);
 
 	return err;
 }
@@ -1028,6 +1701,7 @@ kefu_rtp_stream_set_srtp(struct kefu_rtp_stream *s,
 				      rtcp_sock(s->rs));
 		if (err)
 			return err;
+		relay_rx_update(s);   /* SRTP is checked in libre's path */
 	}
 
 	return keys ? kefu_srtp_set_keys(s->srtp, keys) : 0;
@@ -1128,4 +1802,110 @@ kefu_rtp_stream_set_inband_detect(struct kefu_rtp_stream *s, bool on)
 
 	kefu_dtmf_detector_free(s->detector);
 	s->detector = NULL;
+}
+
+/** The inband digit sounding now, or '\0' (phone thread). */
+char
+kefu_rtp_stream_inband_current(struct kefu_rtp_stream *s)
+{
+	return s && s->detector ? kefu_dtmf_detector_get_current(s->detector)
+		: '\0';
+}
+
+/** Our telephone-event payload type, or -1. */
+int
+kefu_rtp_stream_telev_pt(const struct kefu_rtp_stream *s)
+{
+	return s ? s->telev_pt : -1;
+}
+
+/** Relay what we receive to @h, and stop sending our own audio; @h NULL
+ * ends relaying (phone thread). */
+void
+kefu_rtp_stream_set_relay(struct kefu_rtp_stream *s,
+			  kefu_rtp_stream_packet_h *h, void *arg, bool decode)
+{
+	struct relay_worker *w;
+
+	if (!s)
+		return;
+
+	/* off the worker first: the relay's handler and argument go */
+	if (!h || decode || arg != s->relay_arg)
+		relay_forget(s);
+
+	w = s->worker;
+	relay_lock(s);
+	s->relayh = h;
+	s->relay_arg = h ? arg : NULL;
+	s->relay_decode = h && decode;
+	/* what we forward next starts from our timestamps, wherever the
+	 * source's are by then */
+	s->fwd_have_ssrc = false;
+	s->marker = true;
+	s->playout_len = 0;
+	stream_tick_update(s);
+	relay_unlock(w);
+}
+
+/** Relaying packets between @a and @b (both set_relay'd, neither
+ * decoding): their RTP goes through a relay worker thread (libre thread). */
+void
+kefu_rtp_stream_relay_link(struct kefu_rtp_stream *a,
+			   struct kefu_rtp_stream *b)
+{
+	if (!a || !b || a == b)
+		return;
+	a->relay_peer = b;
+	b->relay_peer = a;
+	relay_rx_update(a);
+}
+
+/** Send a packet another stream received, as ours (phone thread). */
+int
+kefu_rtp_stream_forward(struct kefu_rtp_stream *s,
+			const struct kefu_rtp_packet *pkt)
+{
+	bool marker;
+	uint32_t ts;
+	uint8_t pt;
+	int err;
+
+	if (!s || !pkt || !pkt->payload)
+		return EINVAL;
+	if (!s->running || !s->send || !sa_isset(&s->dst, SA_ALL))
+		return 0;
+
+	if (pkt->telev) {
+		if (s->telev_pt < 0)
+			return ENOTSUP;
+		pt = (uint8_t)s->telev_pt;
+	}
+	else {
+		/* RFC 4733 2.5.1.1: no audio while our own digit goes
+		 * (relaying, a stream with a digit to send is ticking) */
+		if (!codec_is_coded(s->codec) ||
+		    (s->ticker && !kefu_rfc4733_sender_is_idle(s->telev_tx)))
+			return 0;
+		pt = s->pt;
+	}
+
+	marker = pkt->marker;
+	if (!s->fwd_have_ssrc || pkt->ssrc != s->fwd_ssrc) {
+		s->fwd_ssrc = pkt->ssrc;
+		s->fwd_have_ssrc = true;
+		s->fwd_off = s->ts - pkt->ts;
+		marker = true;
+	}
+	if (s->marker && !pkt->telev) {
+		marker = true;
+		s->marker = false;
+	}
+
+	ts = pkt->ts + s->fwd_off;
+	err = send_packet(s, marker, pt, ts, pkt->payload, pkt->len);
+	if (!pkt->telev && (int32_t)(ts + s->ts_step - s->ts) > 0)
+		s->ts = ts + s->ts_step;
+
+	return err;
 }

@@ -69,6 +69,11 @@ struct kefu_rtp_stream;
  * nothing is sent until start.  libre memory: free with mem_deref(). */
 int  kefu_rtp_stream_alloc (struct kefu_rtp_stream **sp, const struct sa *laddr,
                             kefu_rtp_stream_dtmf_h *dtmfh, void *arg);
+/* The same in [port_min, port_max] (port_min even; RTCP on RTP + 1):
+ * EADDRINUSE when every pair of the range is taken. */
+int  kefu_rtp_stream_alloc_ports (struct kefu_rtp_stream **sp, const struct sa *laddr,
+                                  uint16_t port_min, uint16_t port_max,
+                                  kefu_rtp_stream_dtmf_h *dtmfh, void *arg);
 uint16_t kefu_rtp_stream_local_port (const struct kefu_rtp_stream *s);
 /* Takes ownership of both (either may be NULL for null); replaces any
  * earlier pair, freeing it (a file sink is written then). */
@@ -123,5 +128,60 @@ int  kefu_rtp_stream_send_inband (struct kefu_rtp_stream *s, const char *digits,
  * reaches the dtmf handler once, as mode "inband", when it ends.  Off by
  * default: a peer sending RFC 4733 events and tones would be heard twice. */
 void kefu_rtp_stream_set_inband_detect (struct kefu_rtp_stream *s, bool on);
+/* The inband digit confirmed and still sounding in what we play, or '\0'
+ * (also when not detecting). */
+char kefu_rtp_stream_inband_current (struct kefu_rtp_stream *s);
+
+/* The payload type we send telephone-events with, -1 when none was
+ * negotiated (as given to the last update). */
+int  kefu_rtp_stream_telev_pt (const struct kefu_rtp_stream *s);
+
+/*
+ * Relaying (the switch's bridge, kefu-rtp-relay.h): packets handed on as
+ * they come, without decoding.
+ */
+
+/** A received RTP packet of the negotiated audio or telephone-event type
+ * (padding removed).  The payload is borrowed for the handler's call. */
+struct kefu_rtp_packet {
+  uint8_t        pt;
+  bool           marker;
+  bool           telev;     /* of the negotiated telephone-event type */
+  uint16_t       seq;
+  uint32_t       ts;
+  uint32_t       ssrc;
+  const uint8_t *payload;
+  size_t         len;
+};
+
+typedef void (kefu_rtp_stream_packet_h)(struct kefu_rtp_stream *s,
+                                        const struct kefu_rtp_packet *pkt, void *arg);
+
+/* With @h, the stream relays: each packet received goes to @h, and the
+ * stream neither sends its own audio nor, unless @decode, plays what it
+ * receives (no jitter buffer, no sink, no inband detector: no decoding).
+ * Telephone-events received are still read, so digits still reach the
+ * dtmf handler, and RFC 4733 digits queued with send_dtmf still go (the
+ * relayed audio pauses for them).  With @decode the received audio is
+ * also played as without relaying (recording, inband detection).  @h NULL:
+ * back to sending the source. */
+void kefu_rtp_stream_set_relay (struct kefu_rtp_stream *s, kefu_rtp_stream_packet_h *h,
+                                void *arg, bool decode);
+/* Once @a and @b both relay packets to each other (set_relay without
+ * decode, the same handler argument), their RTP is read and sent on by a
+ * relay worker thread, one per core, instead of this thread (neither may
+ * use SRTP; without it they stay here).  Everything above stays safe to
+ * call from this thread meanwhile; the packet handler then runs on the
+ * worker, for audio (telephone-events still come here).  Undone by
+ * set_relay(NULL), stop or freeing either. */
+void kefu_rtp_stream_relay_link (struct kefu_rtp_stream *a, struct kefu_rtp_stream *b);
+/* Sends a packet received on another stream: audio at our negotiated
+ * payload type, a telephone-event at ours (ENOTSUP when we have none),
+ * with our SSRC and sequence numbers and the timestamps carried on from
+ * ours (a new source SSRC starts a new marked talk-spurt).  Audio is
+ * dropped (0) while one of our RFC 4733 digits is being sent, and when we
+ * may not send (hold, no address).  Only for streams of the same codec:
+ * nothing is transcoded. */
+int  kefu_rtp_stream_forward (struct kefu_rtp_stream *s, const struct kefu_rtp_packet *pkt);
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define WAVE_FORMAT_PCM        0x0001
@@ -120,6 +121,114 @@ check_format (const guint8  *fmt,
   return TRUE;
 }
 
+/* Copies n bytes at `offset` of a WAV image out of wherever it is. */
+typedef gboolean (*ReadAtFunc) (gpointer   source,
+                                guint64    offset,
+                                guint8    *buf,
+                                gsize      n,
+                                GError   **error);
+
+/* Where a WAV's samples are and what they are. */
+typedef struct
+{
+  guint   channels;
+  guint   rate;
+  guint64 data_offset;
+  guint32 data_size;
+} Layout;
+
+/*
+ * Walks the chunks of a WAV image of `length` bytes, reading only their
+ * headers and the format: the same checks whether the image is in memory
+ * or on disk.
+ */
+static gboolean
+find_samples (ReadAtFunc   read_at,
+              gpointer     source,
+              guint64      length,
+              guint        max_channels,
+              Layout      *layout,
+              GError     **error)
+{
+  guint8 riff[RIFF_HEADER_SIZE];
+  guint64 pos = RIFF_HEADER_SIZE;
+  guint64 end;
+  gboolean have_fmt = FALSE;
+
+  layout->channels = 1;
+  layout->rate = 0;
+
+  if (length < RIFF_HEADER_SIZE)
+    return set_invalid (error, _("Not a RIFF/WAVE file"));
+  if (!read_at (source, 0, riff, sizeof riff, error))
+    return FALSE;
+  if (memcmp (riff, "RIFF", 4) != 0 || memcmp (riff + 8, "WAVE", 4) != 0)
+    return set_invalid (error, _("Not a RIFF/WAVE file"));
+
+  /* Writers that stream (and some that crash) leave the RIFF size wrong;
+   * trust the bytes we actually have when they are fewer. */
+  end = MIN (length, (guint64) read_le32 (riff + 4) + 8);
+
+  while (pos + CHUNK_HEADER_SIZE <= end)
+    {
+      guint8 chunk[CHUNK_HEADER_SIZE];
+      guint64 available = end - pos - CHUNK_HEADER_SIZE;
+      guint32 size;
+
+      if (!read_at (source, pos, chunk, sizeof chunk, error))
+        return FALSE;
+      size = read_le32 (chunk + 4);
+
+      if (memcmp (chunk, "fmt ", 4) == 0)
+        {
+          /* check_format() looks no further than an extensible format's */
+          guint8 fmt[FMT_EXTENSIBLE_SIZE];
+
+          if (size > available)
+            return set_invalid (error, _("WAV format chunk is truncated"));
+          if (!read_at (source, pos + CHUNK_HEADER_SIZE, fmt, MIN (size, sizeof fmt), error))
+            return FALSE;
+          if (!check_format (fmt, size, max_channels, &layout->channels, &layout->rate, error))
+            return FALSE;
+          have_fmt = TRUE;
+        }
+      else if (memcmp (chunk, "data", 4) == 0)
+        {
+          if (!have_fmt)
+            return set_invalid (error, _("WAV data chunk comes before the format chunk"));
+          if (size > available)
+            return set_invalid (error, _("WAV data chunk is truncated"));
+          if (size % (2 * layout->channels) != 0)
+            return set_invalid (error, _("WAV data chunk ends in the middle of a sample"));
+
+          layout->data_offset = pos + CHUNK_HEADER_SIZE;
+          layout->data_size = size;
+          return TRUE;
+        }
+
+      /* Chunks are padded to an even length; the pad byte is not counted. */
+      if ((guint64) size + (size & 1) > available)
+        break;
+      pos += CHUNK_HEADER_SIZE + size + (size & 1);
+    }
+
+  if (!have_fmt)
+    return set_invalid (error, _("WAV file has no format chunk"));
+  return set_invalid (error, _("WAV file has no data chunk"));
+}
+
+/* find_samples() only asks for bytes within the length it was given. */
+static gboolean
+read_at_memory (gpointer   source,
+                guint64    offset,
+                guint8    *buf,
+                gsize      n,
+                GError   **error)
+{
+  memcpy (buf, (const guint8 *) source + offset, n);
+  return TRUE;
+}
+
 static gboolean
 parse (const guint8  *data,
        gsize          length,
@@ -130,75 +239,33 @@ parse (const guint8  *data,
        guint         *rate_out,
        GError       **error)
 {
-  gsize pos = RIFF_HEADER_SIZE;
-  gsize end;
-  guint rate = 0;
-  guint channels = 1;
-  gboolean have_fmt = FALSE;
+  Layout layout;
+  gint16 *samples = NULL;
+  gsize n;
 
   g_return_val_if_fail (data != NULL || length == 0, FALSE);
   g_return_val_if_fail (samples_out != NULL && n_frames_out != NULL && rate_out != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (length < RIFF_HEADER_SIZE || memcmp (data, "RIFF", 4) != 0 || memcmp (data + 8, "WAVE", 4) != 0)
-    return set_invalid (error, _("Not a RIFF/WAVE file"));
+  if (!find_samples (read_at_memory, (gpointer) data, length, max_channels, &layout, error))
+    return FALSE;
 
-  /* Writers that stream (and some that crash) leave the RIFF size wrong;
-   * trust the bytes we actually have when they are fewer. */
-  end = MIN (length, (gsize) read_le32 (data + 4) + 8);
-
-  while (pos + CHUNK_HEADER_SIZE <= end)
+  n = layout.data_size / 2;
+  if (n > 0)
     {
-      const guint8 *chunk = data + pos;
-      guint32 size = read_le32 (chunk + 4);
-      const guint8 *body = chunk + CHUNK_HEADER_SIZE;
-      gsize available = end - pos - CHUNK_HEADER_SIZE;
+      const guint8 *body = data + layout.data_offset;
 
-      if (memcmp (chunk, "fmt ", 4) == 0)
-        {
-          if (size > available)
-            return set_invalid (error, _("WAV format chunk is truncated"));
-          if (!check_format (body, size, max_channels, &channels, &rate, error))
-            return FALSE;
-          have_fmt = TRUE;
-        }
-      else if (memcmp (chunk, "data", 4) == 0)
-        {
-          gsize n;
-          gint16 *samples = NULL;
-
-          if (!have_fmt)
-            return set_invalid (error, _("WAV data chunk comes before the format chunk"));
-          if (size > available)
-            return set_invalid (error, _("WAV data chunk is truncated"));
-          if (size % (2 * channels) != 0)
-            return set_invalid (error, _("WAV data chunk ends in the middle of a sample"));
-
-          n = size / 2;
-          if (n > 0)
-            {
-              samples = g_new (gint16, n);
-              for (gsize i = 0; i < n; i++)
-                samples[i] = (gint16) read_le16 (body + 2 * i);
-            }
-
-          *samples_out = samples;
-          *n_frames_out = n / channels;
-          if (channels_out != NULL)
-            *channels_out = channels;
-          *rate_out = rate;
-          return TRUE;
-        }
-
-      /* Chunks are padded to an even length; the pad byte is not counted. */
-      if ((gsize) size + (size & 1) > available)
-        break;
-      pos += CHUNK_HEADER_SIZE + size + (size & 1);
+      samples = g_new (gint16, n);
+      for (gsize i = 0; i < n; i++)
+        samples[i] = (gint16) read_le16 (body + 2 * i);
     }
 
-  if (!have_fmt)
-    return set_invalid (error, _("WAV file has no format chunk"));
-  return set_invalid (error, _("WAV file has no data chunk"));
+  *samples_out = samples;
+  *n_frames_out = n / layout.channels;
+  if (channels_out != NULL)
+    *channels_out = layout.channels;
+  *rate_out = layout.rate;
+  return TRUE;
 }
 
 gboolean
@@ -226,6 +293,218 @@ kefu_wav_parse_interleaved (const guint8  *data,
   return parse (data, length, 2, samples_out, n_frames_out, channels_out, rate_out, error);
 }
 
+/* --- Streaming reader ---------------------------------------------------- */
+
+struct _KefuWavReader
+{
+  char    *path;
+  int      fd;
+  Layout   layout;
+  guint64  pos;        /* the next byte of the data chunk to hand out */
+  guint64  buf_start;  /* where in the data chunk buf begins */
+  gsize    buf_len;
+  guint8   buf[KEFU_WAV_READER_BUFFER];
+};
+
+/* pread()s exactly n bytes; a file that ends first was cut short since it
+ * was opened. */
+static gboolean
+read_at_file (gpointer   source,
+              guint64    offset,
+              guint8    *buf,
+              gsize      n,
+              GError   **error)
+{
+  KefuWavReader *self = source;
+
+  while (n > 0)
+    {
+      ssize_t got = pread (self->fd, buf, n, (off_t) offset);
+
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got < 0)
+        {
+          int saved_errno = errno;
+
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                       _("Cannot read %s: %s"), self->path, g_strerror (saved_errno));
+          return FALSE;
+        }
+      if (got == 0)
+        {
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_IO,
+                       _("Cannot read %s: the file is shorter than it was"), self->path);
+          return FALSE;
+        }
+      buf += got;
+      n -= (gsize) got;
+      offset += (guint64) got;
+    }
+  return TRUE;
+}
+
+static KefuWavReader *
+reader_new (const char  *path,
+            guint        max_channels,
+            GError     **error)
+{
+  g_autoptr(KefuWavReader) self = NULL;
+  g_autoptr(GError) local_error = NULL;
+  struct stat st;
+  int saved_errno;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  self = g_new0 (KefuWavReader, 1);
+  self->path = g_strdup (path);
+  self->fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (self->fd < 0 || fstat (self->fd, &st) != 0)
+    {
+      saved_errno = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                   _("Cannot open %s: %s"), path, g_strerror (saved_errno));
+      return NULL;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   _("Cannot open %s: not a regular file"), path);
+      return NULL;
+    }
+
+  if (!find_samples (read_at_file, self, (guint64) st.st_size, max_channels, &self->layout,
+                     &local_error))
+    {
+      if (local_error->domain == G_IO_ERROR)
+        g_set_error (error, local_error->domain, local_error->code, "%s: %s", path,
+                     local_error->message);
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  return g_steal_pointer (&self);
+}
+
+KefuWavReader *
+kefu_wav_reader_new (const char  *path,
+                     GError     **error)
+{
+  return reader_new (path, 1, error);
+}
+
+static void
+to_host_order (gint16       *samples,
+               const guint8 *le,
+               gsize         n)
+{
+  for (gsize i = 0; i < n; i++)
+    samples[i] = (gint16) read_le16 (le + 2 * i);
+}
+
+gboolean
+kefu_wav_reader_read (KefuWavReader  *self,
+                      gint16         *samples,
+                      gsize           n_frames,
+                      gsize          *n_read,
+                      GError        **error)
+{
+  gsize frame_bytes;
+  gsize want, done = 0;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (samples != NULL || n_frames == 0, FALSE);
+  g_return_val_if_fail (n_read != NULL, FALSE);
+
+  frame_bytes = 2 * self->layout.channels;
+  want = (gsize) MIN ((guint64) n_frames, (self->layout.data_size - self->pos) / frame_bytes)
+         * frame_bytes;
+  *n_read = 0;
+
+  while (done < want)
+    {
+      guint8 *out = (guint8 *) samples + done;
+      gsize left = want - done;
+
+      if (self->pos >= self->buf_start && self->pos < self->buf_start + self->buf_len)
+        {
+          gsize offset = (gsize) (self->pos - self->buf_start);
+          gsize n = MIN (left, self->buf_len - offset);
+
+          to_host_order ((gint16 *) out, self->buf + offset, n / 2);
+          done += n;
+          self->pos += n;
+        }
+      else if (left >= sizeof self->buf)
+        {
+          /* a big read (a whole file) goes straight to the caller's memory */
+          if (!read_at_file (self, self->layout.data_offset + self->pos, out, left, error))
+            return FALSE;
+          for (gsize i = 0; i < left / 2; i++)
+            ((gint16 *) out)[i] = GINT16_FROM_LE (((gint16 *) out)[i]);
+          done += left;
+          self->pos += left;
+        }
+      else
+        {
+          gsize n = (gsize) MIN ((guint64) sizeof self->buf, self->layout.data_size - self->pos);
+
+          self->buf_len = 0;
+          if (!read_at_file (self, self->layout.data_offset + self->pos, self->buf, n, error))
+            return FALSE;
+          self->buf_start = self->pos;
+          self->buf_len = n;
+        }
+    }
+
+  *n_read = want / frame_bytes;
+  return TRUE;
+}
+
+void
+kefu_wav_reader_rewind (KefuWavReader *self)
+{
+  g_return_if_fail (self != NULL);
+
+  /* what is buffered stays: a short file is read from disk once */
+  self->pos = 0;
+}
+
+guint
+kefu_wav_reader_get_rate (const KefuWavReader *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->layout.rate;
+}
+
+guint64
+kefu_wav_reader_get_frames (const KefuWavReader *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->layout.data_size / (2 * self->layout.channels);
+}
+
+const char *
+kefu_wav_reader_get_path (const KefuWavReader *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->path;
+}
+
+void
+kefu_wav_reader_free (KefuWavReader *self)
+{
+  if (self == NULL)
+    return;
+  if (self->fd >= 0)
+    (void) close (self->fd);
+  g_free (self->path);
+  g_free (self);
+}
+
+/* The samples go from the file straight into the one array returned. */
 static gboolean
 load (const char  *path,
       guint        max_channels,
@@ -235,22 +514,31 @@ load (const char  *path,
       guint       *rate_out,
       GError     **error)
 {
-  g_autofree char *contents = NULL;
-  g_autoptr(GError) local_error = NULL;
-  gsize length = 0;
+  g_autoptr(KefuWavReader) reader = NULL;
+  g_autofree gint16 *samples = NULL;
+  gsize n_frames, n_read = 0;
 
   g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (samples_out != NULL && n_frames_out != NULL && rate_out != NULL, FALSE);
 
-  if (!g_file_get_contents (path, &contents, &length, error))
+  reader = reader_new (path, max_channels, error);
+  if (reader == NULL)
     return FALSE;
 
-  if (!parse ((const guint8 *) contents, length, max_channels, samples_out, n_frames_out,
-              channels_out, rate_out, &local_error))
+  n_frames = (gsize) kefu_wav_reader_get_frames (reader);
+  if (n_frames > 0)
     {
-      g_set_error (error, local_error->domain, local_error->code, "%s: %s", path,
-                   local_error->message);
-      return FALSE;
+      samples = g_new (gint16, n_frames * reader->layout.channels);
+      if (!kefu_wav_reader_read (reader, samples, n_frames, &n_read, error))
+        return FALSE;
+      g_assert (n_read == n_frames);
     }
+
+  *samples_out = g_steal_pointer (&samples);
+  *n_frames_out = n_frames;
+  if (channels_out != NULL)
+    *channels_out = reader->layout.channels;
+  *rate_out = reader->layout.rate;
   return TRUE;
 }
 

@@ -7,7 +7,8 @@
  * take.  Anything else (more channels, 8-bit, A-law/µ-law, float) is
  * refused with a G_IO_ERROR_INVALID_DATA error naming the reason; convert
  * such files with sox first.  The functions work on caller-owned memory
- * and are safe from any thread; one KefuWavWriter is used by one thread.
+ * and are safe from any thread; one KefuWavReader or KefuWavWriter is used
+ * by one thread.
  */
 #pragma once
 
@@ -30,7 +31,8 @@ gboolean kefu_wav_parse (const guint8  *data,
                          guint         *rate_out,
                          GError       **error);
 
-/* Reads `path` whole and parses it as above; errors name the file. */
+/* Reads `path` into one new array, checked as above; errors name the file
+ * (a missing file is G_FILE_ERROR_NOENT). */
 gboolean kefu_wav_load  (const char    *path,
                          gint16       **samples_out,
                          gsize         *n_samples_out,
@@ -60,6 +62,38 @@ gboolean kefu_wav_load_interleaved  (const char    *path,
                                      guint         *channels_out,
                                      guint         *rate_out,
                                      GError       **error);
+
+/*
+ * A WAV read as the audio is wanted, for a call that plays a file: opening
+ * reads and checks only the header (mono, as kefu_wav_load() wants), and
+ * each read takes the next samples from disk through a buffer of
+ * KEFU_WAV_READER_BUFFER bytes (about a quarter of a second at 8 kHz), so
+ * however long the file, it is never held in memory.  Reads larger than
+ * the buffer go straight from the file to the caller's array.
+ */
+#define KEFU_WAV_READER_BUFFER 4096
+
+typedef struct _KefuWavReader KefuWavReader;
+
+KefuWavReader *kefu_wav_reader_new    (const char     *path,
+                                       GError        **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Up to n_frames samples (host order) into `samples`; *n_read is fewer
+ * only at the end of the data.  FALSE when the file cannot be read (or was
+ * cut short since it was opened). */
+gboolean       kefu_wav_reader_read   (KefuWavReader  *self,
+                                       gint16         *samples,
+                                       gsize           n_frames,
+                                       gsize          *n_read,
+                                       GError        **error);
+/* Back to the first sample. */
+void           kefu_wav_reader_rewind (KefuWavReader  *self);
+guint          kefu_wav_reader_get_rate   (const KefuWavReader *self);
+/* Sample frames in the file. */
+guint64        kefu_wav_reader_get_frames (const KefuWavReader *self);
+const char    *kefu_wav_reader_get_path   (const KefuWavReader *self);
+void           kefu_wav_reader_free   (KefuWavReader  *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KefuWavReader, kefu_wav_reader_free)
 
 /*
  * A WAV written as the audio comes, for recordings too long to hold in

@@ -3,7 +3,10 @@
  * kefu-test-caller: a customer calling the agent's desktop, for looking at
  * the screen pop by hand and for scripts: a KefuPhone in listen mode whose
  * From is the caller's number, dialling URI with screen-pop headers, then
- * staying on the line until the agent hangs up (or SECONDS pass).
+ * staying on the line until the agent hangs up (or SECONDS pass).  Like a
+ * customer's phone, it follows the agent's transfer (REFER) and stays on
+ * the line with whoever the agent handed it to, for a while (20 s), and
+ * then hangs up: the next demo call comes after that.
  *
  *   kefu-test-caller +8613358791398 sip:agent@127.0.0.1:5070 \
  *     [--seconds N] [X-Kefu-Queue=sales X-Kefu-Ivr=1>3 X-Kefu-Wait=42 ...]
@@ -23,14 +26,64 @@ on_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+typedef struct {
+  KefuPhone *phone;
+  GMainLoop *loop;
+  guint      live;     /* calls not closed yet */
+} Caller;
+
+static void follow (Caller *caller, KefuCall *call);
+
+#define AFTER_TRANSFER_S 20
+
+static gboolean
+on_done_with_colleague (gpointer data)
+{
+  kefu_call_hang_up (data, NULL);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_state (KefuCall   *call,
           GParamSpec *pspec,
-          GMainLoop  *loop)
+          Caller     *caller)
 {
   g_print ("state %d\n", kefu_call_get_state (call));
-  if (kefu_call_get_state (call) == KEFU_CALL_STATE_CLOSED)
-    g_main_loop_quit (loop);
+  if (kefu_call_get_state (call) != KEFU_CALL_STATE_CLOSED)
+    return;
+  g_signal_handlers_disconnect_by_data (call, caller);
+  /* after the loop (the phone hangs up as it goes), nothing to stop */
+  if (--caller->live == 0 && caller->loop)
+    g_main_loop_quit (caller->loop);
+}
+
+static void
+on_transfer_requested (KefuCall   *call,
+                       const char *target,
+                       const char *referred_by,
+                       Caller     *caller)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KefuCall) next = kefu_phone_accept_transfer (caller->phone, call, &error);
+
+  g_print ("transferred to %s\n", target);
+  if (!next)
+    g_printerr ("%s\n", error->message);
+  else
+    {
+      follow (caller, next);
+      g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, AFTER_TRANSFER_S, on_done_with_colleague,
+                                  g_object_ref (next), g_object_unref);
+    }
+}
+
+static void
+follow (Caller   *caller,
+        KefuCall *call)
+{
+  caller->live++;
+  g_signal_connect (call, "notify::state", G_CALLBACK (on_state), caller);
+  g_signal_connect (call, "transfer-requested", G_CALLBACK (on_transfer_requested), caller);
 }
 
 int
@@ -42,6 +95,8 @@ main (int   argc,
   g_autoptr(KefuCall) call = NULL;
   g_autoptr(GPtrArray) headers = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  /* here, before the phone: it must outlive the phone's last signals */
+  Caller caller = { NULL, NULL, 0 };
   guint seconds = 600;
 
   if (argc < 3)
@@ -79,8 +134,11 @@ main (int   argc,
       g_printerr ("%s\n", error->message);
       return 1;
     }
-  g_signal_connect (call, "notify::state", G_CALLBACK (on_state), loop);
+  caller.phone = phone;
+  caller.loop = loop;
+  follow (&caller, call);
   g_timeout_add_seconds (seconds, on_timeout, loop);
   g_main_loop_run (loop);
+  caller.loop = NULL;
   return 0;
 }

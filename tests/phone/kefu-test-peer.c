@@ -12,22 +12,44 @@
 
 enum { RATE = 8000 };
 
+static gboolean
+port_free (GSocketType type, guint16 port)
+{
+  g_autoptr(GSocket) sock = g_socket_new (G_SOCKET_FAMILY_IPV4, type, 0, NULL);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new (lo, port);
+
+  return sock && g_socket_bind (sock, addr, FALSE, NULL);
+}
+
+/* A port kefu-phone can listen on: it takes UDP and TCP on the port and
+ * TLS on the next one, so all three must be free (a TCP port lingering in
+ * TIME_WAIT from an earlier test would fail its start). */
 guint16
 kefu_test_free_udp_port (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, 0,
-                                          &error);
-  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (lo, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
+  for (guint tries = 0; tries < 100; tries++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GSocket) sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, 0,
+                                              &error);
+      g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+      g_autoptr(GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+      g_autoptr(GSocketAddress) bound = NULL;
+      guint16 port;
 
-  g_assert_no_error (error);
-  g_socket_bind (sock, any, FALSE, &error);
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (sock, &error);
-  g_assert_no_error (error);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+      g_assert_no_error (error);
+      g_socket_bind (sock, any, FALSE, &error);
+      g_assert_no_error (error);
+      bound = g_socket_get_local_address (sock, &error);
+      g_assert_no_error (error);
+      port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+      g_clear_object (&sock);
+      if (port < 65535 && port_free (G_SOCKET_TYPE_STREAM, port)
+          && port_free (G_SOCKET_TYPE_STREAM, port + 1) && port_free (G_SOCKET_TYPE_DATAGRAM, port + 1))
+        return port;
+    }
+  g_error ("no free UDP/TCP port pair on 127.0.0.1 after 100 tries");
 }
 
 char *
@@ -251,6 +273,9 @@ kefu_test_peer_clear (KefuTestPeer *p)
   g_clear_object (&p->out);
   g_clear_pointer (&p->events, g_ptr_array_unref);
   g_clear_pointer (&p->recording, g_free);
+  /* ready to start again: a stale eof would fail the next wait at once */
+  p->next = 0;
+  p->eof = FALSE;
 }
 
 double

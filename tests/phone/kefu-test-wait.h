@@ -27,4 +27,7 @@ void     kefu_test_wait_exit             (GSubprocess *proc, const char *what);
 /* sipp ran its scenario to the end: every message it expected came */
 void     kefu_test_assert_sipp_completed (GSubprocess *proc);
 
+/* A base port for sipp's -mp with the three ports after it free too. */
+guint16  kefu_test_free_media_port       (void);
+
 G_END_DECLS

@@ -252,7 +252,7 @@ start_sipp_uas (Fixture *fx, const char *scenario, guint16 port, const char *con
   g_autofree char *path = g_path_is_absolute (scenario) ? g_strdup (scenario)
                                                         : scenario_path (scenario);
   g_autofree char *port_s = g_strdup_printf ("%u", port);
-  g_autofree char *mport_s = g_strdup_printf ("%u", free_port (G_SOCKET_TYPE_DATAGRAM));
+  g_autofree char *mport_s = g_strdup_printf ("%u", kefu_test_free_media_port ());
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   GSubprocess *proc;
 
@@ -290,7 +290,7 @@ start_sipp_uac_to (Fixture *fx, const char *scenario, guint call_ms, const char 
                                                         : scenario_path (scenario);
   g_autofree char *target = g_strdup_printf ("127.0.0.1:%u", fx->sip_port);
   g_autofree char *port_s = g_strdup_printf ("%u", free_port (G_SOCKET_TYPE_DATAGRAM));
-  g_autofree char *mport_s = g_strdup_printf ("%u", free_port (G_SOCKET_TYPE_DATAGRAM));
+  g_autofree char *mport_s = g_strdup_printf ("%u", kefu_test_free_media_port ());
   g_autofree char *dur_s = g_strdup_printf ("%u", call_ms);
   const char *argv[] = {
     sipp, target, "-sf", path, "-s", user, "-i", "127.0.0.1", "-p", port_s,

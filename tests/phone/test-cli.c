@@ -90,7 +90,7 @@ start_sipp (Fixture *fx, const char *scenario, guint16 port, const char *const *
   g_autofree char *sipp = find_program ("SIPP", "sipp", "install the Debian package sip-tester");
   g_autofree char *path = scenario_path (scenario);
   g_autofree char *port_s = g_strdup_printf ("%u", port);
-  g_autofree char *mport_s = g_strdup_printf ("%u", free_udp_port ());
+  g_autofree char *mport_s = g_strdup_printf ("%u", kefu_test_free_media_port ());
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   const char *const fixed[] = {
     "-sf", path, "-i", "127.0.0.1", "-p", port_s, "-mp", mport_s, "-m", "1",

@@ -90,6 +90,7 @@ spawn (KefuTestServer *server)
   g_autoptr(GDataInputStream) lines = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *line = NULL;
+  g_autofree char *listen = NULL;
 
   g_subprocess_launcher_set_stderr_file_path (launcher, log_path);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
@@ -102,8 +103,13 @@ spawn (KefuTestServer *server)
 
     g_subprocess_launcher_setenv (launcher, "ASAN_OPTIONS", options, TRUE);
   }
+  /* Started again, it takes the port it had, so clients find it there. */
+  if (server->url && strrchr (server->url, ':'))
+    listen = g_strdup_printf ("127.0.0.1:%s", strrchr (server->url, ':') + 1);
+  else
+    listen = g_strdup ("127.0.0.1:0");
   server->process = g_subprocess_launcher_spawn (launcher, &error, binary, "--config",
-                                                 server->config_path, "--listen", "127.0.0.1:0",
+                                                 server->config_path, "--listen", listen,
                                                  "serve", NULL);
   g_assert_no_error (error);
 
@@ -200,6 +206,13 @@ kefu_test_server_stop (KefuTestServer *server)
   g_clear_object (&server->process);
   /* Connections to the old process are dead. */
   soup_session_abort (server->session);
+}
+
+void
+kefu_test_server_start_again (KefuTestServer *server)
+{
+  g_assert_null (server->process);
+  spawn (server);
 }
 
 void

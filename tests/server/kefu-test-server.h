@@ -36,8 +36,10 @@ typedef struct {
 KefuTestServer   *kefu_test_server_start   (const char *extra_config);
 /* Stops (SIGTERM) and checks the server exited cleanly. */
 void              kefu_test_server_stop    (KefuTestServer *server);
-/* Stops and starts again on the same database (same port not promised). */
+/* Stops and starts again on the same database and port. */
 void              kefu_test_server_restart (KefuTestServer *server);
+/* Starts a stopped server again on the same database and port. */
+void              kefu_test_server_start_again (KefuTestServer *server);
 void              kefu_test_server_free    (KefuTestServer *server);
 
 /* Runs kefu-server with these arguments against the test database (the

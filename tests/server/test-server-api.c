@@ -688,6 +688,12 @@ static const ExpectedRoute expected_routes[] = {
   { "DELETE", "/v1/agents/{id}", "admin", FALSE },
   { "PUT",    "/v1/agents/{id}/state", "agent", FALSE },
   { "GET",    "/v1/reason-codes", "agent", TRUE },
+  { "GET",    "/v1/sip/credentials", "service", TRUE },
+  { "GET",    "/v1/callbacks", "agent", TRUE },
+  { "POST",   "/v1/callbacks", "agent", TRUE },
+  { "GET",    "/v1/callbacks/{id}", "agent", TRUE },
+  { "PATCH",  "/v1/callbacks/{id}", "agent", TRUE },
+  { "DELETE", "/v1/callbacks/{id}", "supervisor", FALSE },
   { "GET",    "/v1/queues", "agent", TRUE },
   { "POST",   "/v1/queues", "admin", FALSE },
   { "GET",    "/v1/queues/{id}", "agent", TRUE },
@@ -730,6 +736,9 @@ role_may (const char *role,
     return TRUE;
   if (g_str_equal (role, "service"))
     return service;
+  /* "service": the switch's account alone, no rung of the ladder. */
+  if (g_str_equal (lowest, "service"))
+    return FALSE;
   return ladder_rank (role) >= ladder_rank (lowest);
 }
 
@@ -858,7 +867,8 @@ test_roles_every_route (void)
           gboolean has_body = g_str_equal (method, "POST") || g_str_equal (method, "PUT") ||
                               g_str_equal (method, "PATCH");
 
-          if (!g_str_equal (lowest, "public") && ladder_rank (lowest) < 0)
+          if (!g_str_equal (lowest, "public") && !g_str_equal (lowest, "service") &&
+              ladder_rank (lowest) < 0)
             FAIL ("%s %s: x-kefu-role “%s” is not a role", method, path, lowest);
 
           for (guint u = 0; everyone[u]; u++)
@@ -1157,6 +1167,16 @@ test_customers_crud (void)
   g_assert_cmpstr (str_member (customer, "account_number"), ==, "A-1001");
   /* The service account may read customers (screen pop). */
   assert_status (api_call (api, "GET", path, api->service, NULL), 200);
+  /* The IVR finds a caller by the account number they key in: exactly. */
+  items = list_items (api, "/v1/customers?account_number=A-1001", api->service);
+  g_assert_cmpuint (json_array_get_length (items), ==, 1);
+  g_assert_cmpint (int_member (json_array_get_object_element (items, 0), "id"), ==, id);
+  g_clear_pointer (&items, json_array_unref);
+  items = list_items (api, "/v1/customers?account_number=A-100", api->service);
+  g_assert_cmpuint (json_array_get_length (items), ==, 0);
+  g_clear_pointer (&items, json_array_unref);
+  assert_error (api_call (api, "GET", "/v1/customers?account_number=A-1001&q=li", api->agent,
+                          NULL), 400, "bad_query", NULL);
 
   /* A patch changes only what it names; null clears a field. */
   r = api_call (api, "PATCH", path, api->agent2, "{\"tier\": \"vip\", \"company\": null}");
@@ -2880,6 +2900,42 @@ test_agent_state_not_ready (void)
   api_free (api);
 }
 
+/* A switch replaying its spool after an outage posts states older than
+ * what the agent set since: the agent's state stays the newer one. */
+static void
+test_agent_state_late_event (void)
+{
+  Api *api = api_start ();
+  KefuTestResponse *r;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GDateTime) hour_ago = g_date_time_add_hours (now, -1);
+  g_autoptr(GDateTime) minute_on = g_date_time_add_minutes (now, 1);
+  g_autofree char *hour_ago_s = g_date_time_format_iso8601 (hour_ago);
+  g_autofree char *minute_on_s = g_date_time_format_iso8601 (minute_on);
+  g_autofree char *late = NULL;
+  g_autofree char *later = NULL;
+
+  r = api_call (api, "PUT", "/v1/agents/me/state", api->agent,
+                "{\"state\": \"not_ready\", \"reason\": \"Lunch\"}");
+  assert_status (r, 200);
+
+  late = g_strdup_printf ("{\"type\": \"agent.state\", \"agent\": \"agent\", \"ts\": \"%s\", "
+                          "\"data\": {\"state\": \"talking\"}}", hour_ago_s);
+  r = api_call (api, "POST", "/v1/events", api->service, late);
+  assert_status (r, 201);
+  r = api_call (api, "GET", "/v1/agents/agent", api->supervisor, NULL);
+  g_assert_cmpstr (str_member (obj (r), "state"), ==, "not_ready");
+  g_assert_cmpstr (str_member (obj (r), "state_reason"), ==, "Lunch");
+
+  later = g_strdup_printf ("{\"type\": \"agent.state\", \"agent\": \"agent\", \"ts\": \"%s\", "
+                           "\"data\": {\"state\": \"talking\"}}", minute_on_s);
+  r = api_call (api, "POST", "/v1/events", api->service, later);
+  assert_status (r, 201);
+  r = api_call (api, "GET", "/v1/agents/agent", api->supervisor, NULL);
+  g_assert_cmpstr (str_member (obj (r), "state"), ==, "talking");
+  api_free (api);
+}
+
 static void
 test_agent_state_refusals (void)
 {
@@ -3033,6 +3089,7 @@ main (int   argc,
 
   g_test_add_func ("/server/api/agent-state/not-ready", test_agent_state_not_ready);
   g_test_add_func ("/server/api/agent-state/refusals", test_agent_state_refusals);
+  g_test_add_func ("/server/api/agent-state/late-event", test_agent_state_late_event);
   g_test_add_func ("/server/api/agent-state/of-others", test_agent_state_of_others);
 
   return g_test_run ();

@@ -590,6 +590,34 @@ test_demo_data (void)
                        json_object_get_int_member (customer, "id"));
     }
 
+  /* The demo agents' phones can register with the demo switch. */
+  {
+    g_autofree char *service = login (cli, "service", KEFU_TEST_PASSWORD);
+    g_autoptr(KefuTestResponse) r = kefu_test_request (cli->server, "GET", "/v1/sip/credentials",
+                                                       service, NULL);
+    g_autofree char *ha1 = g_compute_checksum_for_string (G_CHECKSUM_MD5,
+                                                          "1001:kefu:phone-1001", -1);
+    JsonArray *items;
+    gboolean found = FALSE;
+
+    g_assert_cmpuint (r->status, ==, 200);
+    g_assert_nonnull (strstr (cli->out, "SIP password phone-<extension>"));
+    items = json_object_get_array_member (kefu_test_response_object (r), "items");
+    g_assert_cmpuint (json_array_get_length (items), >=, 3);
+    for (guint i = 0; i < json_array_get_length (items); i++)
+      {
+        JsonObject *item = json_array_get_object_element (items, i);
+
+        if (g_str_equal (json_object_get_string_member (item, "username"), "agent1"))
+          {
+            g_assert_cmpstr (json_object_get_string_member (item, "extension"), ==, "1001");
+            g_assert_cmpstr (json_object_get_string_member (item, "ha1"), ==, ha1);
+            found = TRUE;
+          }
+      }
+    g_assert_true (found);
+  }
+
   /* Call records are there for the calls. */
   calls = get_items (cli, agent, "/v1/calls?limit=5");
   g_assert_cmpuint (json_array_get_length (calls), ==, 5);

@@ -3,13 +3,18 @@
  * Media path: G.711 against the values the standard fixes, the jitter
  * buffer against synthetic RTP streams whose arrival times the test drives
  * (no sleeping): what comes out, in which order, and what the statistics
- * say about it; and the recordings' files, written as a call goes.
+ * say about it; the recordings' files, written as a call goes; the WAV a
+ * call plays, read as it goes; and the PulseAudio module, loaded only when
+ * sound is asked for.
  */
 #include "config.h"
 
+#include "kefu-audio-file.h"
+#include "kefu-audio-pulse.h"
 #include "kefu-call-recorder.h"
 #include "kefu-g711.h"
 #include "kefu-jitter-buffer.h"
+#include "kefu-ringer.h"
 #include "kefu-wav.h"
 
 #include <gio/gio.h>
@@ -20,6 +25,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* --- G.711 ------------------------------------------------------------- */
 
@@ -755,6 +761,67 @@ test_jb_mos_under_loss (void)
   sim_clear (&sim);
 }
 
+static int
+compare_int64 (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* The target delay is the 98th percentile of the last 128 transit times
+ * (over their minimum), plus 5 ms: the buffer keeps that window sorted as
+ * packets come; here it is sorted anew for every packet and the two must
+ * agree, through ties (jitter in whole 10 ms), a window that fills and
+ * slides, and a new SSRC, which starts the window over. */
+static void
+test_jb_target_window (void)
+{
+  struct kefu_jitter_buffer_config cfg = {
+    .clock_rate = 8000, .frame_samples = FRAME_TS, .min_delay_ms = 20, .max_delay_ms = 1000,
+  };
+  struct kefu_jitter_buffer *jb;
+  gint64 window[128], sorted[128];
+  guint n = 0, next = 0;
+  guint32 ssrc = 0x1234;
+
+  g_assert_cmpint (kefu_jitter_buffer_alloc (&jb, &cfg), ==, 0);
+
+  for (guint i = 0; i < 1500; i++)
+    {
+      struct kefu_jitter_buffer_stats stats;
+      guint16 seq = (guint16) (i % 1000);
+      guint32 ts = (i % 1000) * FRAME_TS;
+      /* bursts of delay now and then, most packets on time */
+      gint64 jitter = g_test_rand_int_range (0, 10) < 8 ? g_test_rand_int_range (0, 3) * 10000
+                                                           : g_test_rand_int_range (0, 40) * 10000;
+      gint64 arrival = 1000000 + (gint64) i * FRAME_US + jitter;
+      gint64 target;
+      guint idx;
+
+      if (i == 1000)
+        {
+          ssrc = 0x5678;   /* a new stream, numbered from 0 again */
+          n = next = 0;
+        }
+      g_assert_cmpint (kefu_jitter_buffer_push (jb, ssrc, seq, ts, FALSE, (const guint8 *) "x", 1,
+                                                arrival), ==, 0);
+
+      window[next] = arrival - (gint64) ts * G_USEC_PER_SEC / 8000;
+      next = (next + 1) % G_N_ELEMENTS (window);
+      n = MIN (n + 1, G_N_ELEMENTS (window));
+      memcpy (sorted, window, n * sizeof sorted[0]);
+      qsort (sorted, n, sizeof sorted[0], compare_int64);
+      idx = (guint) ceil (0.98 * n) - 1;
+      target = CLAMP (sorted[idx] - sorted[0] + 5000, 20000, 1000000);
+
+      kefu_jitter_buffer_stats (jb, &stats);
+      g_assert_cmpuint (stats.target_delay_ms, ==, (guint) (target / 1000));
+    }
+
+  kefu_jitter_buffer_free (jb);
+}
+
 /* --- WAV writer and call recorder ----------------------------------------- */
 
 static char *
@@ -953,6 +1020,294 @@ test_call_recorder (void)
   remove_tmp (path);
 }
 
+/* --- WAV reader and the file back-end ------------------------------------- */
+
+static void
+put_le (guint8 *p, guint32 v, guint bytes)
+{
+  for (guint i = 0; i < bytes; i++)
+    p[i] = (v >> (8 * i)) & 0xff;
+}
+
+/* A mono 8 kHz WAV of n samples (sample i is i * 7, wrapping), with a LIST
+ * chunk before its data as editors write them. */
+static gint16 *
+write_test_wav (const char *path, gsize n)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GByteArray) image = g_byte_array_new ();
+  gint16 *samples = g_new (gint16, n);
+  guint8 header[44 + 12];
+  guint32 data_bytes = (guint32) (2 * n);
+
+  for (gsize i = 0; i < n; i++)
+    samples[i] = (gint16) (guint16) (i * 7);
+
+  memcpy (header, "RIFF", 4);
+  put_le (header + 4, 36 + 12 + data_bytes, 4);
+  memcpy (header + 8, "WAVEfmt ", 8);
+  put_le (header + 16, 16, 4);
+  put_le (header + 20, 1, 2);       /* PCM */
+  put_le (header + 22, 1, 2);       /* mono */
+  put_le (header + 24, 8000, 4);
+  put_le (header + 28, 16000, 4);
+  put_le (header + 32, 2, 2);
+  put_le (header + 34, 16, 2);
+  memcpy (header + 36, "LIST", 4);
+  put_le (header + 40, 3, 4);       /* odd: a pad byte follows */
+  memcpy (header + 44, "abc", 4);
+  memcpy (header + 48, "data", 4);
+  put_le (header + 52, data_bytes, 4);
+  g_byte_array_append (image, header, sizeof header);
+  for (gsize i = 0; i < n; i++)
+    {
+      guint8 le[2];
+
+      put_le (le, (guint16) samples[i], 2);
+      g_byte_array_append (image, le, 2);
+    }
+  g_assert_true (g_file_set_contents (path, (const char *) image->data, image->len, &error));
+  g_assert_no_error (error);
+
+  return samples;
+}
+
+/* Read in 20 ms frames, the reader gives what the whole-file loader
+ * gives, across its buffer's edges, to the end and again after a rewind. */
+static void
+test_wav_reader (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = tmp_path ("prompt.wav");
+  const gsize n = 5 * KEFU_WAV_READER_BUFFER / 2 + 37;   /* two buffers and a bit */
+  g_autofree gint16 *want = write_test_wav (path, n);
+  g_autofree gint16 *loaded = NULL;
+  g_autofree gint16 *got = g_new0 (gint16, n + 160);
+  g_autoptr (KefuWavReader) reader = NULL;
+  gsize n_loaded = 0, done = 0, n_read = 0;
+  guint rate = 0;
+
+  g_assert_true (kefu_wav_load (path, &loaded, &n_loaded, &rate, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_loaded, ==, n);
+  g_assert_cmpmem (loaded, n * 2, want, n * 2);
+
+  reader = kefu_wav_reader_new (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (kefu_wav_reader_get_rate (reader), ==, 8000);
+  g_assert_cmpuint (kefu_wav_reader_get_frames (reader), ==, n);
+  g_assert_cmpstr (kefu_wav_reader_get_path (reader), ==, path);
+
+  for (int pass = 0; pass < 2; pass++)
+    {
+      done = 0;
+      do
+        {
+          g_assert_true (kefu_wav_reader_read (reader, got + done, 160, &n_read, &error));
+          g_assert_no_error (error);
+          done += n_read;
+        }
+      while (n_read == 160);
+      g_assert_cmpuint (done, ==, n);
+      g_assert_cmpmem (got, n * 2, want, n * 2);
+      g_assert_true (kefu_wav_reader_read (reader, got, 160, &n_read, &error));
+      g_assert_cmpuint (n_read, ==, 0);
+      kefu_wav_reader_rewind (reader);
+    }
+
+  /* cut short behind the reader's back: an error naming the file */
+  g_assert_cmpint (truncate (path, 100), ==, 0);
+  kefu_wav_reader_rewind (reader);
+  while (kefu_wav_reader_read (reader, got, 160, &n_read, &error))
+    g_assert_cmpuint (n_read, ==, 160);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, path));
+  g_clear_error (&error);
+  g_clear_pointer (&reader, kefu_wav_reader_free);
+
+  /* header errors name the file; a missing one is NOENT */
+  g_assert_null (kefu_wav_reader_new (path, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, "truncated"));
+  g_clear_error (&error);
+  remove_tmp (path);
+  g_assert_null (kefu_wav_reader_new (path, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_assert_nonnull (strstr (error->message, path));
+}
+
+/* The file source plays the WAV a frame at a time, looping or falling
+ * silent at its end, as it did when it held the whole file. */
+static void
+test_file_source (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = tmp_path ("in.wav");
+  const gsize n = 3 * KEFU_WAV_READER_BUFFER / 2 + 50;   /* not a whole number of frames */
+  g_autofree gint16 *want = write_test_wav (path, n);
+  gint16 frame[KEFU_AUDIO_FRAME_SAMPLES];
+  struct kefu_audio_source *src;
+  gsize pos = 0;
+
+  for (int loop = 0; loop < 2; loop++)
+    {
+      src = kefu_audio_file_source_new (path, loop, &error);
+      g_assert_no_error (error);
+      pos = 0;
+      for (guint f = 0; f < 3 * n / KEFU_AUDIO_FRAME_SAMPLES; f++)
+        {
+          bool more = kefu_audio_source_read (src, frame, G_N_ELEMENTS (frame));
+
+          for (guint i = 0; i < G_N_ELEMENTS (frame); i++, pos++)
+            {
+              gint16 expect = loop ? want[pos % n] : pos < n ? want[pos] : 0;
+
+              g_assert_cmpint (frame[i], ==, expect);
+            }
+          /* the frame that ends a file that does not loop still had sound */
+          g_assert_true (more == (loop || pos - G_N_ELEMENTS (frame) < n));
+        }
+      kefu_audio_source_free (src);
+    }
+
+  /* errors at open name the file */
+  g_assert_true (kefu_wav_save (path, want, 100, 16000, &error));
+  g_assert_null (kefu_audio_file_source_new (path, TRUE, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_nonnull (strstr (error->message, "16000 Hz"));
+  g_clear_error (&error);
+  remove_tmp (path);
+  g_assert_null (kefu_audio_file_source_new (path, TRUE, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_assert_nonnull (strstr (error->message, path));
+}
+
+static GPtrArray *
+dir_entries (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  while ((name = g_dir_read_name (d)))
+    g_ptr_array_add (names, g_strdup (name));
+  return names;
+}
+
+/* The file sink streams to a file beside the one named and puts it in
+ * place when freed; of two sinks on one path (a call, then the conference
+ * it joins), the one freed last is what stays. */
+static void
+test_file_sink (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = tmp_path ("out.wav");
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *bad = g_build_filename (dir, "no-such-dir", "out.wav", NULL);
+  gint16 frame[KEFU_AUDIO_FRAME_SAMPLES];
+  g_autofree gint16 *out = NULL;
+  struct kefu_audio_sink *first, *second;
+  g_autoptr (GPtrArray) names = NULL;
+  gsize n = 0;
+  guint rate = 0;
+
+  first = kefu_audio_file_sink_new (path, &error);
+  g_assert_no_error (error);
+  second = kefu_audio_file_sink_new (path, &error);
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  /* 100 s of audio: more than the writer ever holds */
+  for (guint f = 0; f < 5000; f++)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (frame); i++)
+        frame[i] = (gint16) (f * 3 + i);
+      kefu_audio_sink_write (first, frame, G_N_ELEMENTS (frame));
+      for (guint i = 0; i < G_N_ELEMENTS (frame); i++)
+        frame[i] = (gint16) -(gint) i;
+      if (f < 50)
+        kefu_audio_sink_write (second, frame, G_N_ELEMENTS (frame));
+    }
+  names = dir_entries (dir);
+  g_assert_cmpuint (names->len, ==, 2);   /* out.wav.XXXXXX twice */
+  g_clear_pointer (&names, g_ptr_array_unref);
+
+  kefu_audio_sink_free (first);
+  g_assert_true (kefu_wav_load (path, &out, &n, &rate, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 5000 * G_N_ELEMENTS (frame));
+  g_assert_cmpuint (rate, ==, 8000);
+  g_assert_cmpint (out[4999 * G_N_ELEMENTS (frame) + 7], ==, (gint16) (4999 * 3 + 7));
+  g_clear_pointer (&out, g_free);
+
+  kefu_audio_sink_free (second);
+  g_assert_true (kefu_wav_load (path, &out, &n, &rate, &error));
+  g_assert_cmpuint (n, ==, 50 * G_N_ELEMENTS (frame));
+  g_assert_cmpint (out[7], ==, -7);
+  names = dir_entries (dir);
+  g_assert_cmpuint (names->len, ==, 1);   /* nothing left beside it */
+
+  /* a directory that is not there: at once, naming the file */
+  g_assert_null (kefu_audio_file_sink_new (bad, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_assert_nonnull (strstr (error->message, bad));
+  g_clear_error (&error);
+
+  remove_tmp (path);
+}
+
+static gboolean
+libpulse_is_mapped (void)
+{
+  g_autofree char *maps = NULL;
+
+  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  return strstr (maps, "libpulse") != NULL;
+}
+
+/* Without its module, the Pulse back-end is an error that says so, not a
+ * crash; and nothing of libpulse is loaded by using the other back-ends. */
+static void
+test_pulse_not_installed (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("kefu-modules-XXXXXX", NULL);
+  g_autofree char *saved = g_strdup (g_getenv ("KEFU_MODULE_DIR"));
+  struct kefu_audio_source *src = NULL;
+  struct kefu_audio_sink *sink = NULL;
+  GPtrArray *sources = NULL, *sinks = NULL;
+
+  g_assert_true (kefu_audio_open ("null", false, &src, &sink, &error));
+  kefu_audio_source_free (src);
+  kefu_audio_sink_free (sink);
+  g_assert_false (libpulse_is_mapped ());
+
+  g_setenv ("KEFU_MODULE_DIR", dir, TRUE);
+
+  g_assert_false (kefu_audio_open ("pulse", false, &src, &sink, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "PulseAudio support is not installed"));
+  g_assert_nonnull (strstr (error->message, dir));
+  g_clear_error (&error);
+
+  g_assert_false (kefu_audio_pulse_list_devices (&sources, &sinks, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+
+  g_assert_null (kefu_ringer_new (NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_clear_error (&error);
+
+  if (saved)
+    g_setenv ("KEFU_MODULE_DIR", saved, TRUE);
+  else
+    g_unsetenv ("KEFU_MODULE_DIR");
+  g_assert_false (libpulse_is_mapped ());
+  (void) g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -970,12 +1325,17 @@ main (int argc, char **argv)
   g_test_add_func ("/media/jitter-buffer/wrap", test_jb_wrap);
   g_test_add_func ("/media/jitter-buffer/resync", test_jb_resync);
   g_test_add_func ("/media/jitter-buffer/talkspurts", test_jb_talkspurts);
+  g_test_add_func ("/media/jitter-buffer/target-window", test_jb_target_window);
   g_test_add_func ("/media/mos/model", test_mos);
   g_test_add_func ("/media/mos/stream", test_jb_mos_under_loss);
   g_test_add_func ("/media/wav/writer-stereo", test_wav_writer_stereo);
   g_test_add_func ("/media/wav/writer-mono", test_wav_writer_mono);
   g_test_add_func ("/media/wav/writer-errors", test_wav_writer_errors);
   g_test_add_func ("/media/call-recorder", test_call_recorder);
+  g_test_add_func ("/media/wav/reader", test_wav_reader);
+  g_test_add_func ("/media/audio-file/source", test_file_source);
+  g_test_add_func ("/media/audio-file/sink", test_file_sink);
+  g_test_add_func ("/media/audio-pulse/not-installed", test_pulse_not_installed);
 
   return g_test_run ();
 }

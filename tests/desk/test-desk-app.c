@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * KefuApplication as the desktop runs it, under Xvfb: signed in to a real
+ * kefu-server through the login page, its own phone started from the
+ * settings, real KefuPhone peers on 127.0.0.1.  The incoming-call
+ * notification's Answer and Reject buttons name application actions
+ * (app.answer-call, app.reject-call): called directly here, as the
+ * notification server would, they must act on the call.  A tel: link
+ * opened in the application (`kefu tel:+8610...`) must dial.
+ */
+#define G_LOG_DOMAIN "KefuTestDeskApp"
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <string.h>
+
+#include "kefu-application.h"
+#include "kefu-phone.h"
+#include "kefu-test-server.h"
+
+#define WAIT_TIMEOUT_S 20
+
+#define WAIT_UNTIL(cond)                                                          \
+  G_STMT_START {                                                                  \
+    gint64 deadline_ = g_get_monotonic_time () + WAIT_TIMEOUT_S * G_USEC_PER_SEC; \
+    while (!(cond))                                                               \
+      {                                                                           \
+        if (g_get_monotonic_time () > deadline_)                                  \
+          g_error ("timed out after %d s waiting for: %s", WAIT_TIMEOUT_S, #cond); \
+        g_main_context_iteration (NULL, TRUE);                                    \
+      }                                                                           \
+  } G_STMT_END
+
+typedef struct {
+  KefuTestServer  *server;
+  char            *dir;
+  KefuPhone       *callee;     /* where the desktop's bare numbers go (the "PBX") */
+  KefuApplication *app;
+  guint            tick;
+} Fixture;
+
+static gboolean
+on_tick (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static GtkWidget *
+find_type (GtkWidget *root,
+           GType      type)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type))
+        return child;
+      if ((found = find_type (child, type)))
+        return found;
+    }
+  return NULL;
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSettings) settings = g_settings_new ("org.kefu.Kefu");
+  g_autofree char *registrar = NULL;
+
+  fixture->tick = g_timeout_add (50, on_tick, NULL);
+  fixture->server = kefu_test_server_start (NULL);
+  fixture->dir = g_dir_make_tmp ("kefu-desk-app-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_setenv ("KEFU_STATE_DIR", fixture->dir, TRUE);
+  /* no sound server in a test: the phone is told so, not left to find out */
+  g_setenv ("KEFU_AUDIO", "null", TRUE);
+
+  fixture->callee = g_initable_new (KEFU_TYPE_PHONE, NULL, &error,
+                                    "listen-address", "127.0.0.1:0",
+                                    NULL);
+  g_assert_no_error (error);
+  registrar = g_strdup_printf ("127.0.0.1:%u", kefu_phone_get_sip_port (fixture->callee));
+  g_settings_set_string (settings, "sip-listen", "127.0.0.1:0");
+  g_settings_set_string (settings, "sip-registrar", registrar);
+
+  fixture->app = kefu_application_new ();
+}
+
+/* Inside g_application_run (the activate it made opened the window): the
+ * agent signs in on the login page. */
+static void
+sign_in (Fixture *fixture)
+{
+  KefuWindow *window;
+  KefuLoginPage *page;
+  GtkWidget *password;
+
+  window = kefu_application_get_window (fixture->app);
+  g_assert_nonnull (window);
+  WAIT_UNTIL (gtk_widget_get_mapped (GTK_WIDGET (window)));
+  g_assert_cmpstr (kefu_window_get_page (window), ==, "login");
+
+  /* the agent signs in on the login page */
+  page = kefu_window_get_login_page (window);
+  kefu_login_page_prefill (page, fixture->server->url, "agent", NULL);
+  password = find_type (GTK_WIDGET (page), ADW_TYPE_PASSWORD_ENTRY_ROW);
+  g_assert_nonnull (password);
+  gtk_editable_set_text (GTK_EDITABLE (password), KEFU_TEST_PASSWORD);
+  kefu_login_page_sign_in (page);
+  WAIT_UNTIL (kefu_application_get_phone (fixture->app) != NULL);
+  g_assert_cmpstr (kefu_window_get_page (window), ==, "desk");
+}
+
+typedef struct {
+  Fixture *fixture;
+  void   (*body) (Fixture *fixture);
+} Run;
+
+static gboolean
+on_running (gpointer data)
+{
+  Run *run = data;
+
+  sign_in (run->fixture);
+  run->body (run->fixture);
+  /* the menu's Quit: the session closes, the window goes, run returns */
+  g_action_group_activate_action (G_ACTION_GROUP (run->fixture->app), "quit", NULL);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs @body as the application runs, from g_application_run to its
+ * shutdown, as `kefu` does. */
+static void
+run_app (Fixture  *fixture,
+         void    (*body) (Fixture *fixture))
+{
+  Run run = { fixture, body };
+  char *argv[] = { (char *) "kefu", NULL };
+
+  g_idle_add (on_running, &run);
+  g_assert_cmpint (g_application_run (G_APPLICATION (fixture->app), 1, argv), ==, 0);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("org.kefu.Kefu");
+
+  g_assert_null (kefu_application_get_window (fixture->app));
+  /* a sound-server check cancelled at quit lets go when its callback runs */
+  {
+    gpointer app = fixture->app;
+
+    g_object_add_weak_pointer (app, &app);
+    g_object_unref (fixture->app);
+    WAIT_UNTIL (app == NULL);
+  }
+  g_assert_finalize_object (fixture->callee);
+  g_settings_reset (settings, "sip-listen");
+  g_settings_reset (settings, "sip-registrar");
+  kefu_test_server_free (fixture->server);
+  {
+    const char *argv[] = { "rm", "-rf", fixture->dir, NULL };
+
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
+                  NULL);
+  }
+  g_free (fixture->dir);
+  g_clear_handle_id (&fixture->tick, g_source_remove);
+}
+
+/* A customer's phone rings the desktop; returns the desktop's call. */
+static KefuCall *
+ring_desk (Fixture    *fixture,
+           KefuPhone **caller,
+           KefuCall  **caller_call)
+{
+  g_autoptr(GError) error = NULL;
+  KefuPhone *desk = kefu_application_get_phone (fixture->app);
+  g_autofree char *uri = g_strdup_printf ("sip:agent@127.0.0.1:%u", kefu_phone_get_sip_port (desk));
+  GListModel *calls = kefu_phone_get_calls (desk);
+
+  *caller = g_initable_new (KEFU_TYPE_PHONE, NULL, &error,
+                            "listen-address", "127.0.0.1:0",
+                            "listen-user", "+861065521234",
+                            NULL);
+  g_assert_no_error (error);
+  *caller_call = kefu_phone_dial (*caller, uri, &error);
+  g_assert_no_error (error);
+  WAIT_UNTIL (g_list_model_get_n_items (calls) == 1);
+  {
+    g_autoptr(KefuCall) call = g_list_model_get_item (calls, 0);
+
+    WAIT_UNTIL (kefu_call_get_state (call) == KEFU_CALL_STATE_RINGING_IN);
+    return g_steal_pointer (&call);
+  }
+}
+
+static void
+test_notification_answer_body (Fixture *fixture)
+{
+  KefuPhone *caller = NULL;
+  g_autoptr(KefuCall) caller_call = NULL;
+  g_autoptr(KefuCall) call = ring_desk (fixture, &caller, &caller_call);
+
+  /* the notification's Answer button */
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "answer-call",
+                                  g_variant_new_uint32 (kefu_call_get_id (call)));
+  WAIT_UNTIL (kefu_call_get_state (call) == KEFU_CALL_STATE_ESTABLISHED);
+  WAIT_UNTIL (kefu_call_get_state (caller_call) == KEFU_CALL_STATE_ESTABLISHED);
+  kefu_call_hang_up (caller_call, NULL);
+  WAIT_UNTIL (kefu_call_get_state (call) == KEFU_CALL_STATE_CLOSED);
+  g_clear_object (&caller_call);
+  g_assert_finalize_object (caller);
+}
+
+static void
+test_notification_reject_body (Fixture *fixture)
+{
+  KefuPhone *caller = NULL;
+  g_autoptr(KefuCall) caller_call = NULL;
+  g_autoptr(KefuCall) call = ring_desk (fixture, &caller, &caller_call);
+
+  /* the notification's Reject button: the caller hears busy */
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "reject-call",
+                                  g_variant_new_uint32 (kefu_call_get_id (call)));
+  WAIT_UNTIL (kefu_call_get_state (caller_call) == KEFU_CALL_STATE_CLOSED);
+  g_assert_cmpuint (kefu_call_get_close_code (caller_call), ==, 486);
+  WAIT_UNTIL (kefu_call_get_state (call) == KEFU_CALL_STATE_CLOSED);
+  g_clear_object (&caller_call);
+  g_assert_finalize_object (caller);
+}
+
+static void
+test_open_tel_link_body (Fixture *fixture)
+{
+  g_autoptr(GFile) link = g_file_new_for_uri ("tel:+86-10-6552-1234");
+  GListModel *rung = kefu_phone_get_calls (fixture->callee);
+  KefuPhone *desk = kefu_application_get_phone (fixture->app);
+
+  /* what `kefu tel:...` hands the running instance */
+  g_application_open (G_APPLICATION (fixture->app), &link, 1, "");
+  WAIT_UNTIL (g_list_model_get_n_items (rung) == 1);
+  {
+    g_autoptr(KefuCall) call = g_list_model_get_item (rung, 0);
+    const char *to = kefu_call_get_header (call, "To");
+
+    /* the number as dialled, at the registrar the settings name */
+    g_assert_nonnull (to);
+    g_assert_nonnull (strstr (to, "+861065521234@127.0.0.1"));
+    kefu_call_decline (call, 486, NULL);
+  }
+  WAIT_UNTIL (g_list_model_get_n_items (kefu_phone_get_calls (desk)) == 0);
+}
+
+/* Xvfb has no window manager: the login page's focused entry gets the X
+ * server's focus-in twice when the window maps, and GTK 4.8 warns about
+ * the focus-out it never saw.  Only that warning is not fatal here. */
+static GLogWriterOutput
+on_log (GLogLevelFlags   log_level,
+        const GLogField *fields,
+        gsize            n_fields,
+        gpointer         user_data)
+{
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0
+        && strstr (fields[i].value, "did not receive a focus-out event"))
+      return G_LOG_WRITER_HANDLED;
+  return g_log_writer_default (log_level, fields, n_fields, user_data);
+}
+
+/* No sound server: the phone still starts (calls connect, silent) and the
+ * window says so in a banner that stays. */
+static void
+test_no_sound_server_body (Fixture *fixture)
+{
+  KefuWindow *window = kefu_application_get_window (fixture->app);
+  g_autofree char *audio = NULL;
+
+  g_object_get (kefu_application_get_phone (fixture->app), "audio", &audio, NULL);
+  g_assert_cmpstr (audio, ==, "null");
+  g_assert_nonnull (strstr (kefu_window_get_notice (window), "No sound server"));
+}
+
+/* With a sound server (tests/helpers/with-pulseaudio): the devices chosen
+ * in Preferences are the phone's; one unplugged since falls back to the
+ * default, and the agent is told. */
+static void
+test_audio_devices_body (Fixture *fixture)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("org.kefu.Kefu");
+  KefuWindow *window = kefu_application_get_window (fixture->app);
+  g_autofree char *audio = NULL;
+  KefuPhone *before = kefu_application_get_phone (fixture->app);
+
+  g_object_get (before, "audio", &audio, NULL);
+  g_assert_cmpstr (audio, ==, "pulse:kefu_microphone,kefu_speaker");
+  g_assert_cmpstr (kefu_window_get_notice (window), ==, "");
+  g_clear_pointer (&audio, g_free);
+
+  /* a new choice while idle: the phone starts again with it */
+  g_settings_set_string (settings, "audio-output", "kefu_ringer");
+  WAIT_UNTIL (kefu_application_get_phone (fixture->app) != NULL
+              && kefu_application_get_phone (fixture->app) != before);
+  g_object_get (kefu_application_get_phone (fixture->app), "audio", &audio, NULL);
+  g_assert_cmpstr (audio, ==, "pulse:kefu_microphone,kefu_ringer");
+  g_clear_pointer (&audio, g_free);
+
+  /* a microphone that is gone: the default one, said in a toast */
+  g_settings_set_string (settings, "audio-input", "unplugged_headset");
+  WAIT_UNTIL (({
+    KefuPhone *phone = kefu_application_get_phone (fixture->app);
+    g_autofree char *now = NULL;
+
+    if (phone)
+      g_object_get (phone, "audio", &now, NULL);
+    g_strcmp0 (now, "pulse:,kefu_ringer") == 0;
+  }));
+  g_settings_reset (settings, "audio-input");
+  g_settings_reset (settings, "audio-output");
+}
+
+static void
+test_no_sound_server (Fixture *fixture, gconstpointer data)
+{
+  g_unsetenv ("KEFU_AUDIO");
+  g_setenv ("PULSE_SERVER", "unix:/nonexistent/kefu-test-pulse", TRUE);
+  run_app (fixture, test_no_sound_server_body);
+  g_setenv ("KEFU_AUDIO", "null", TRUE);
+}
+
+static void
+test_audio_devices (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("org.kefu.Kefu");
+
+  if (!g_getenv ("KEFU_TEST_PULSE_PID"))
+    {
+      g_test_skip ("needs tests/helpers/with-pulseaudio (the desk-app-pulse test)");
+      return;
+    }
+  g_unsetenv ("KEFU_AUDIO");
+  g_settings_set_string (settings, "audio-input", "kefu_microphone");
+  g_settings_set_string (settings, "audio-output", "kefu_speaker");
+  run_app (fixture, test_audio_devices_body);
+  g_setenv ("KEFU_AUDIO", "null", TRUE);
+}
+
+static void
+test_notification_answer (Fixture *fixture, gconstpointer data)
+{
+  run_app (fixture, test_notification_answer_body);
+}
+
+static void
+test_notification_reject (Fixture *fixture, gconstpointer data)
+{
+  run_app (fixture, test_notification_reject_body);
+}
+
+static void
+test_open_tel_link (Fixture *fixture, gconstpointer data)
+{
+  run_app (fixture, test_open_tel_link_body);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_log_set_writer_func (on_log, NULL, NULL);
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+
+  g_test_add ("/desk/app/notification-answer", Fixture, NULL, fixture_set_up,
+              test_notification_answer, fixture_tear_down);
+  g_test_add ("/desk/app/notification-reject", Fixture, NULL, fixture_set_up,
+              test_notification_reject, fixture_tear_down);
+  g_test_add ("/desk/app/open-tel-link", Fixture, NULL, fixture_set_up, test_open_tel_link,
+              fixture_tear_down);
+  g_test_add ("/desk/app/audio-devices", Fixture, NULL, fixture_set_up, test_audio_devices,
+              fixture_tear_down);
+  /* last: it points PULSE_SERVER nowhere */
+  g_test_add ("/desk/app/no-sound-server", Fixture, NULL, fixture_set_up, test_no_sound_server,
+              fixture_tear_down);
+  return g_test_run ();
+}
