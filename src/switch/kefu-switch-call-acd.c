@@ -161,21 +161,6 @@ acd_callback(const char *call_id, const char *queue, int64_t customer_id,
 }
 
 static void
-acd_agent_not_ready(const char *agent, const char *reason, void *arg)
-{
-	struct kefu_switch *sw = arg;
-	g_autofree char *path = g_strdup_printf("/v1/agents/%s/state", agent);
-	g_autoptr(JsonNode) body = json_node_new(JSON_NODE_OBJECT);
-	JsonObject *o = json_object_new();
-
-	json_object_set_string_member(o, "state", "not_ready");
-	json_object_set_string_member(o, "reason", reason);
-	json_node_take_object(body, o);
-	(void)kefu_server_link_request(sw->link, "PUT", path, body, 0, NULL,
-				       NULL, NULL);
-}
-
-static void
 acd_event(const struct kefu_acd_event *event, void *arg)
 {
 	struct kefu_switch *sw = arg;
@@ -190,7 +175,8 @@ const struct kefu_acd_driver kefu_switch_acd_driver = {
 	.cancel = acd_cancel,
 	.announce = acd_announce,
 	.callback = acd_callback,
-	.agent_not_ready = acd_agent_not_ready,
+	/* no agent_not_ready: the ACD's agent.state event (not_ready, "no
+	 * answer") is what sets the state at kefu-server */
 	.event = acd_event,
 };
 
