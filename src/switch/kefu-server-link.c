@@ -32,7 +32,9 @@
 #define DEFAULT_ACK_TIMEOUT_MS     10000
 #define DEFAULT_FSYNC_MS           50
 #define DEFAULT_BATCH_MAX          256
-#define DEFAULT_RESYNC_MS          300000
+/* Skills and extensions change without an event: a full read of the
+ * agents this often bounds how long the ACD works with old ones. */
+#define DEFAULT_RESYNC_MS          30000
 #define BATCH_MAX_BYTES            (1024 * 1024)
 #define AGENTS_PAGE                500
 #define WS_KEEPALIVE_MS            15000

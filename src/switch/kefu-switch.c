@@ -20,7 +20,8 @@
 #include <unistd.h>
 
 enum {
-	CREDS_REFRESH_MS = 60000,
+	/* a new phone or password registers this soon at the latest */
+	CREDS_REFRESH_MS = 15000,
 	CREDS_RETRY_MS = 2000,
 	STOP_FLUSH_MS = 3000,
 	/* below this many bridged calls, a start says the range is small */
