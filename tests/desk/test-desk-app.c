@@ -339,11 +339,6 @@ test_audio_devices (Fixture *fixture, gconstpointer data)
 {
   g_autoptr(GSettings) settings = g_settings_new ("org.kefu.Kefu");
 
-  if (!g_getenv ("KEFU_TEST_PULSE_PID"))
-    {
-      g_test_skip ("needs tests/helpers/with-pulseaudio (the desk-app-pulse test)");
-      return;
-    }
   g_unsetenv ("KEFU_AUDIO");
   g_settings_set_string (settings, "audio-input", "kefu_microphone");
   g_settings_set_string (settings, "audio-output", "kefu_speaker");
@@ -383,8 +378,11 @@ main (int   argc,
               test_notification_reject, fixture_tear_down);
   g_test_add ("/desk/app/open-tel-link", Fixture, NULL, fixture_set_up, test_open_tel_link,
               fixture_tear_down);
-  g_test_add ("/desk/app/audio-devices", Fixture, NULL, fixture_set_up, test_audio_devices,
-              fixture_tear_down);
+  /* only under tests/helpers/with-pulseaudio (the desk-app-pulse test),
+   * which gives it the devices it chooses */
+  if (g_getenv ("KEFU_TEST_PULSE_PID"))
+    g_test_add ("/desk/app/audio-devices", Fixture, NULL, fixture_set_up, test_audio_devices,
+                fixture_tear_down);
   /* last: it points PULSE_SERVER nowhere */
   g_test_add ("/desk/app/no-sound-server", Fixture, NULL, fixture_set_up, test_no_sound_server,
               fixture_tear_down);

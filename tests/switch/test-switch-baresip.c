@@ -236,11 +236,9 @@ test_baresip_agent (void)
   g_autofree char *exe = g_find_program_in_path ("baresip");
   double share;
 
+  /* a real peer is the point of this test: without it, it fails */
   if (!exe)
-    {
-      g_test_skip ("baresip (Debian's baresip-core) is needed");
-      return;
-    }
+    g_error ("baresip is missing: install Debian's baresip-core");
   kefu_test_switch_setup (&f, NULL);
   kefu_test_switch_write_config (&f, sections);
   kefu_test_switch_agent (&f, "agent", "1001", "{\"support\":50}");

@@ -127,10 +127,7 @@ have_sipp (void)
   g_autofree char *pcap = g_build_filename (RFC4733_PCAP_DIR, "dtmf_2833_7.pcap", NULL);
 
   if (!sipp || !g_file_test (pcap, G_FILE_TEST_EXISTS))
-    {
-      g_test_skip ("sipp and its RFC 4733 recordings (Debian's sip-tester) are needed");
-      return FALSE;
-    }
+    g_error ("sipp and its RFC 4733 recordings are missing: install Debian's sip-tester");
   return TRUE;
 }
 

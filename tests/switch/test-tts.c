@@ -166,11 +166,9 @@ test_voice_missing (void)
     g_autofree char *err_text = NULL;
     g_autoptr(GSubprocessLauncher) launcher = NULL;
 
+    /* espeak-ng-data is a test package: its absence is a failure */
     if (entries == NULL)
-      {
-        g_test_skip ("espeak-ng-data is not where Debian puts it");
-        return;
-      }
+      g_error ("espeak-ng-data is not in %s: install Debian's espeak-ng-data", data);
     /* every file but the Mandarin dictionary; lang/ without sit/cmn */
     while ((name = g_dir_read_name (entries)) != NULL)
       {
