@@ -690,8 +690,6 @@ on_info_response(int err, const struct sip_msg *msg, void *arg)
 static void
 info_send_next(struct call *call)
 {
-	g_autofree char *body = NULL;
-	struct mbuf *mb;
 	char digit;
 	int err;
 
@@ -703,18 +701,8 @@ info_send_next(struct call *call)
 	memmove(call->info_digits, call->info_digits + 1,
 		strlen(call->info_digits));
 
-	body = kefu_dtmf_info_format(KEFU_DTMF_INFO_CONTENT_TYPE_RELAY, digit,
-				     DTMF_DURATION_MS, NULL);
-	mb = body ? mbuf_alloc(strlen(body)) : NULL;
-	if (!mb)
-		return;
-	err = mbuf_write_str(mb, body);
-	mb->pos = 0;
-	if (!err)
-		err = sipsess_info(call->sess,
-				   KEFU_DTMF_INFO_CONTENT_TYPE_RELAY, mb,
-				   on_info_response, call);
-	mem_deref(mb);
+	err = kefu_dtmf_info_send(call->sess, digit, DTMF_DURATION_MS,
+				  on_info_response, call);
 	if (err)
 		g_message("call %u: DTMF INFO: %s", call->id, g_strerror(err));
 	else

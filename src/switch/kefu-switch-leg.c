@@ -468,8 +468,6 @@ on_info_response(int err, const struct sip_msg *msg, void *arg)
 static void
 info_send_next(struct kefu_switch_leg *leg)
 {
-	g_autofree char *body = NULL;
-	struct mbuf *mb;
 	char digit;
 	int err;
 
@@ -481,18 +479,8 @@ info_send_next(struct kefu_switch_leg *leg)
 	memmove(leg->info_digits, leg->info_digits + 1,
 		strlen(leg->info_digits));
 
-	body = kefu_dtmf_info_format(KEFU_DTMF_INFO_CONTENT_TYPE_RELAY, digit,
-				     DTMF_DURATION_MS, NULL);
-	mb = body ? mbuf_alloc(strlen(body)) : NULL;
-	if (!mb)
-		return;
-	err = mbuf_write_str(mb, body);
-	mb->pos = 0;
-	if (!err)
-		err = sipsess_info(leg->sess,
-				   KEFU_DTMF_INFO_CONTENT_TYPE_RELAY, mb,
-				   on_info_response, leg);
-	mem_deref(mb);
+	err = kefu_dtmf_info_send(leg->sess, digit, DTMF_DURATION_MS,
+				  on_info_response, leg);
 	if (!err)
 		leg->info_pending = true;
 }

@@ -8,6 +8,11 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#define HAVE_INTTYPES_H 1
+#define HAVE_STDBOOL_H 1
+#define HAVE_INET6 1
+#include <re.h>
+
 /*
  * application/dtmf-relay has no RFC: what peers send is lines of
  * "Key=Value", CRLF or LF, keys in any case, spaces anywhere around the
@@ -265,4 +270,29 @@ kefu_dtmf_info_format (const char *content_type,
     duration_ms = KEFU_DTMF_INFO_DEFAULT_DURATION_MS;
   duration_ms = MIN (duration_ms, KEFU_DTMF_INFO_MAX_DURATION_MS);
   return g_strdup_printf ("Signal=%s\r\nDuration=%u\r\n", value, duration_ms);
+}
+
+int
+kefu_dtmf_info_send (struct sipsess        *sess,
+                     char                   digit,
+                     guint                  duration_ms,
+                     kefu_dtmf_info_sent_h *resph,
+                     void                  *arg)
+{
+  g_autofree char *body = kefu_dtmf_info_format (KEFU_DTMF_INFO_CONTENT_TYPE_RELAY, digit,
+                                                 duration_ms, NULL);
+  struct mbuf *mb;
+  int err;
+
+  if (!body)
+    return EINVAL;
+  mb = mbuf_alloc (strlen (body));
+  if (!mb)
+    return ENOMEM;
+  err = mbuf_write_str (mb, body);
+  mb->pos = 0;
+  if (!err)
+    err = sipsess_info (sess, KEFU_DTMF_INFO_CONTENT_TYPE_RELAY, mb, resph, arg);
+  mem_deref (mb);
+  return err;
 }

@@ -58,4 +58,15 @@ char    *kefu_dtmf_info_format (const char  *content_type,
                                 guint        duration_ms,
                                 GError     **error) G_GNUC_WARN_UNUSED_RESULT;
 
+struct sipsess;
+struct sip_msg;
+/* The answer to one INFO (libre's sip_resp_h). */
+typedef void (kefu_dtmf_info_sent_h) (int err, const struct sip_msg *msg, void *arg);
+
+/* Sends @digit as application/dtmf-relay in an INFO on @sess (libre's
+ * thread).  One at a time: the next goes from @resph, so digits arrive in
+ * order.  0 or an errno. */
+int kefu_dtmf_info_send (struct sipsess *sess, char digit, guint duration_ms,
+                         kefu_dtmf_info_sent_h *resph, void *arg);
+
 G_END_DECLS
