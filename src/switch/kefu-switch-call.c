@@ -223,6 +223,7 @@ call_destructor(void *arg)
 	g_free(call->skill);
 	g_free(call->customer_id);
 	g_free(call->ivr_path);
+	g_free(call->ivr_flow);
 	g_free(call->language);
 	g_free(call->agent);
 	g_free(call->agent_ext);
@@ -730,6 +731,18 @@ caller_closed(struct kefu_switch_leg *leg, uint16_t scode, const char *reason,
 }
 
 static void
+caller_established(struct kefu_switch_leg *leg, void *arg)
+{
+	struct call *call = arg;
+	g_autofree char *flow = g_steal_pointer(&call->ivr_flow);
+
+	(void)leg;
+	if (flow && call->state == CALL_IVR && !call->ivr &&
+	    call_ivr_start(call, flow))
+		call_end(call, "failed");
+}
+
+static void
 caller_digit(struct kefu_switch_leg *leg, char digit, const char *mode,
 	     void *arg)
 {
@@ -771,6 +784,7 @@ caller_hold(struct kefu_switch_leg *leg, bool held, void *arg)
 }
 
 const struct kefu_switch_leg_handlers kefu_switch_caller_handlers = {
+	.established = caller_established,
 	.closed = caller_closed,
 	.digit = caller_digit,
 	.hold = caller_hold,

@@ -104,6 +104,7 @@ struct call {
 	struct list offers;
 	struct kefu_rtp_relay *relay;
 	struct kefu_ivr *ivr;
+	char *ivr_flow;                  /* the IVR to begin at the caller's ACK */
 	struct transfer *xfer;           /* a REFER of the agent under way */
 
 	char *queue;

@@ -118,8 +118,9 @@ trunk_call(struct kefu_switch *sw, const struct sip_msg *msg,
 	g_message("call %s from %s on trunk %s", call->id,
 		  call->caller_number, trunk->name);
 
-	if (call_ivr_start(call, call->trunk ? call->trunk->ivr : trunk->ivr))
-		call_end(call, "failed");
+	/* The first prompt waits for the ACK: played from our 200 on, its
+	 * opening words reach a caller whose phone is still setting up. */
+	call->ivr_flow = g_strdup(call->trunk ? call->trunk->ivr : trunk->ivr);
 }
 
 /* --- agents -------------------------------------------------------------- */
