@@ -133,9 +133,12 @@ project_event (KefuDbConn  *conn,
 
       /* A state older than the agent's current one (a switch replaying
        * its spool after an outage) stays in the log but changes neither
-       * the current state nor the spans a later state already began. */
+       * the current state nor the spans a later state already began.
+       * The unary plus keeps SQLite on the index of open spans: on
+       * (agent, started_at) it would walk the agent's whole history for
+       * each new state. */
       return kefu_db_exec (conn, "UPDATE agent_spans SET ended_at = ? "
-                           "WHERE agent = ? AND ended_at IS NULL AND started_at <= ?",
+                           "WHERE agent = ? AND ended_at IS NULL AND +started_at <= ?",
                            close_span, 3, NULL, error) &&
              kefu_db_exec (conn, "INSERT INTO agent_spans (agent, state, started_at) "
                            "SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM agent_spans "
