@@ -3,7 +3,8 @@
  * The ACD driver of kefu-switch's calls: a call entering a queue, and
  * what the ACD (kefu-acd.h) decides for it carried out on its legs (ring
  * these agents' phones, stop ringing one, announce the position, file a
- * callback, report an event).  libre-facing: libre's tabs.
+ * callback and tell the caller so, report an event).  libre-facing:
+ * libre's tabs.
  */
 #define G_LOG_DOMAIN "KefuSwitchCall"
 
@@ -60,8 +61,8 @@ acd_offer(const struct kefu_acd_offer *offer, void *arg)
 
 	/* an overflow moved the call to another queue: X-Kefu-Queue, the
 	 * CDR and the answered call's recording follow it */
-	if (offer->queue && g_strcmp0(call->queue, offer->queue))
-		call_set_str(&call->queue, offer->queue);
+	if (offer->queue)
+		call_queue_moved(call, offer->queue);
 
 	for (size_t i = 0; i < offer->n_agents; i++) {
 		if (0 == call_offer_agent(call, offer->agents[i],
@@ -131,6 +132,9 @@ acd_callback(const char *call_id, const char *queue, int64_t customer_id,
 	struct kefu_switch *sw = arg;
 	struct call *call = call_find(sw, call_id);
 	g_autoptr(JsonObject) req = json_object_new();
+	g_autoptr(GBytes) pcm = NULL;
+	const KefuSwitchQueue *q;
+	int err = 0;
 
 	if (!call)
 		return;
@@ -151,13 +155,32 @@ acd_callback(const char *call_id, const char *queue, int64_t customer_id,
 		json_object_set_string_member(req, "notes", notes);
 	}
 	(void)kefu_server_link_callback(sw->link, req, 0, NULL, NULL, NULL);
+
+	/* the caller hears that the call-back is booked before the hang-up,
+	 * not a line that goes dead */
+	q = kefu_switch_config_get_queue(sw->config, queue);
+	if (q && q->overflow_prompt) {
+		g_autoptr(GHashTable) vars = g_hash_table_new_full(g_str_hash,
+								    g_str_equal,
+								    NULL, g_free);
+
+		g_hash_table_insert(vars, (char *)"caller",
+				    g_strdup(call->caller_number));
+		g_hash_table_insert(vars, (char *)"wait_min",
+				    g_strdup_printf("%u", (wait_s + 59) / 60));
+		g_hash_table_insert(vars, (char *)"wait_s",
+				    g_strdup_printf("%u", wait_s));
+		pcm = kefu_ivr_render_prompt(q->overflow_prompt, sw->tts,
+					     call_languages(call), vars, &err);
+		if (!pcm)
+			g_message("call %s: overflow prompt of queue %s: %s",
+				  call->id, queue, g_strerror(err));
+	}
+	g_message("call %s: overflowed from queue %s to the callback list",
+		  call->id, queue);
+	/* also a call transferred into the queue ends as a callback */
 	call->outcome = "callback";
-	/* not from inside the ACD: the call ends on the next turn */
-	call->state = CALL_IVR;   /* digits and music no longer matter */
-	kefu_switch_leg_play(call->caller, NULL, false);
-	kefu_switch_leg_hangup(call->caller, 0);
-	call->caller = NULL;
-	call_end(call, "callback");
+	call_farewell(call, pcm, "callback");
 }
 
 static void
@@ -165,6 +188,17 @@ acd_event(const struct kefu_acd_event *event, void *arg)
 {
 	struct kefu_switch *sw = arg;
 	g_autoptr(JsonObject) obj = kefu_acd_event_to_json(event);
+
+	/* an overflow to another queue: the caller hears that queue's music
+	 * and announcements from now on, not the first one's */
+	if (!g_strcmp0(event->type, "call.offered") && event->call_id &&
+	    event->queue && event->data &&
+	    json_object_has_member(event->data, "overflow_from")) {
+		struct call *call = call_find(sw, event->call_id);
+
+		if (call)
+			call_queue_moved(call, event->queue);
+	}
 
 	if (sw->link)
 		(void)kefu_server_link_event(sw->link, obj);

@@ -6,14 +6,14 @@
  * with NOTIFY progress in message/sipfrag (RFC 3515): "100 Trying" at
  * once, then the final one, after which the subscription ends.
  *
- *   blind to an extension, or to an outside number (through the outbound
- *   trunk's gateway): the caller hears music while the target rings for
- *   the queue's ring timeout (TRANSFER_RING_MS without a queue).  The
- *   target answers: "200 OK", the caller talks to the target, and the
- *   transferring agent's phone hangs up.  It does not (no answer, busy,
- *   no phone registered): the failure ("480 Temporarily Unavailable",
- *   "486 Busy Here", "404 Not Found") and the caller is back with the
- *   agent, who never lost them.
+ *   blind to an extension, or to an outside number (through the gateway
+ *   its prefix picks, as for an agent's outside call): the caller hears
+ *   music while the target rings for the queue's ring timeout
+ *   (TRANSFER_RING_MS without a queue).  The target answers: "200 OK",
+ *   the caller talks to the target, and the transferring agent's phone
+ *   hangs up.  It does not (no answer, busy, no phone registered): the
+ *   failure ("480 Temporarily Unavailable", "486 Busy Here", "404 Not
+ *   Found") and the caller is back with the agent, who never lost them.
  *
  *   blind to a queue (Refer-To sip:queue-NAME@switch): "200 OK" at once,
  *   the caller waits in that queue; no such queue: "404 Not Found".
@@ -24,9 +24,17 @@
  *   consultation ends (BYE to the agent's consulting dialog), "200 OK".
  *   Replaces naming anything else: 481, nothing changes.
  *
- * Only an agent's leg transfers: REFER from an outside party (the
- * gateway's leg of an agent's outside call) is refused with 403, and the
- * caller's leg takes no REFER (603).
+ * An agent's own call (to an outside number or an extension, placed
+ * through the switch) transfers the same way once answered: the agent's
+ * REFER comes on the call's caller leg, so the two legs change places
+ * first (the party the agent called is the one who stays, and the number
+ * the phones rung for it show), then it is any agent's REFER.  An agent
+ * who called a queue is that call's caller: the agent who answered
+ * transfers it, and the caller's REFER is refused (403).
+ *
+ * Only agents transfer: REFER from an outside party (the gateway's leg
+ * of an agent's outside call) is refused with 403, and a caller's leg
+ * that is no agent's own call takes no REFER (603).
  *
  * A transferring agent's ACD call ends there (they go to wrap-up); the
  * agent who takes the call over is busy in the ACD until it ends.  Every
@@ -385,14 +393,9 @@ transfer_blind(struct transfer *x)
 				       : target, target, false, 0, ring_ms);
 	}
 	else {
-		const KefuSwitchTrunk *trunk = NULL;
+		const KefuSwitchTrunk *trunk =
+			kefu_switch_config_outbound_trunk(call->config, target);
 
-		for (guint i = 0; i < call->config->trunks->len && !trunk; i++) {
-			const KefuSwitchTrunk *t = call->config->trunks->pdata[i];
-
-			if (t->gateway)
-				trunk = t;
-		}
 		err = trunk ? call_offer_outside(call, trunk, target, ring_ms)
 			: ENOENT;
 	}
@@ -512,6 +515,53 @@ agent_refer(struct kefu_switch_leg *leg, struct sip *sip,
 	}
 	x->kind = XFER_BLIND;
 	transfer_blind(x);
+}
+
+/* The agent who placed @call takes the agent's side of it, the party they
+ * called the caller's. */
+static void
+owner_takes_agent_side(struct call *call)
+{
+	struct kefu_switch_leg *owner_leg = call->caller;
+	const char *username = kefu_switch_agent_of(call->sw, call->owner);
+	char *busy = call->agent_busy;
+
+	call->caller = call->agent_leg;
+	call->agent_leg = owner_leg;
+	kefu_switch_leg_set_handlers(call->caller, &kefu_switch_caller_handlers,
+				     call);
+	kefu_switch_leg_set_handlers(call->agent_leg,
+				     &kefu_switch_agent_handlers, call);
+	call_set_str(&call->party_number, call->callee);
+	call_set_str(&call->agent, username ? username : call->owner);
+	call_set_str(&call->agent_ext, call->owner);
+	call->agent_leg_outside = false;
+	/* the ACD's busy marks follow the sides: the transferring agent's is
+	 * the one a transfer hands to its target */
+	call->agent_busy = call->owner_busy;
+	call->owner_busy = busy;
+	g_debug("call %s: %s hands on the party they called", call->id,
+		call->agent);
+}
+
+void
+call_transfer_by_owner(struct kefu_switch_leg *leg, struct sip *sip,
+		       const struct sip_msg *msg, void *arg)
+{
+	struct call *call = arg;
+
+	if (!call->owner || leg != call->caller) {
+		(void)sip_reply(sip, msg, 603, "Decline");
+		return;
+	}
+	if (call->state != CALL_BRIDGED || !call->agent_leg || call->xfer ||
+	    call->queue) {
+		(void)sip_reply(sip, msg, call->xfer ? 491 : 403,
+				call->xfer ? "Request Pending" : "Forbidden");
+		return;
+	}
+	owner_takes_agent_side(call);
+	agent_refer(leg, sip, msg, call);
 }
 
 /* --- the agent's leg ----------------------------------------------------- */

@@ -8,7 +8,9 @@
  * outside number) and, once one answers, the bridge of the two legs'
  * media (kefu-rtp-relay.h).  Its id is the X-Kefu-Call header and the CDR
  * id.  The agent's leg, with hold and transfers, is
- * kefu-switch-call-transfer.c.
+ * kefu-switch-call-transfer.c.  A recorded queue's call is recorded on the
+ * caller's leg, from the first answer to the end, so that one file holds
+ * everything the caller heard and said.
  *
  * libre-facing: libre's tabs.
  */
@@ -208,6 +210,7 @@ call_destructor(void *arg)
 	struct call *call = arg;
 
 	list_unlink(&call->le);
+	tmr_cancel(&call->tmr_farewell);
 	list_flush(&call->offers);
 	mem_deref(call->relay);
 	mem_deref(call->ivr);
@@ -219,6 +222,7 @@ call_destructor(void *arg)
 	g_free(call->caller_number);
 	g_free(call->callee);
 	g_free(call->owner);
+	g_free(call->party_number);
 	g_free(call->queue);
 	g_free(call->skill);
 	g_free(call->customer_id);
@@ -232,6 +236,15 @@ call_destructor(void *arg)
 	g_free(call->recording);
 	if (call->config)
 		kefu_switch_config_unref(call->config);
+}
+
+/* The recording is complete (its WAV header written) before the CDR
+ * names it, not whenever the caller's leg is freed. */
+static void
+recording_finish(struct call *call)
+{
+	if (call->recording && call->caller)
+		kefu_rtp_stream_record_stop(kefu_switch_leg_stream(call->caller));
 }
 
 /* Ends the call once: the ACD hears of it, both legs go (BYE, CANCEL),
@@ -264,6 +277,7 @@ call_end(struct call *call, const char *outcome)
 	call_set_agent_busy(call, NULL);
 	call_set_owner_busy(call, NULL);
 	call->state = CALL_ENDED;
+	tmr_cancel(&call->tmr_farewell);
 
 	call->relay = mem_deref(call->relay);
 	call->ivr = mem_deref(call->ivr);
@@ -274,6 +288,7 @@ call_end(struct call *call, const char *outcome)
 		call->agent_leg = NULL;
 	}
 	if (call->caller) {
+		recording_finish(call);
 		kefu_switch_leg_hangup(call->caller, call->fail_scode);
 		call->caller = NULL;
 	}
@@ -338,6 +353,53 @@ call_play_music(struct call *call)
 			     : hold_music(call->sw), true);
 }
 
+void
+call_queue_moved(struct call *call, const char *queue)
+{
+	if (!g_strcmp0(call->queue, queue))
+		return;
+	call_set_str(&call->queue, queue);
+	if (call->music) {
+		g_bytes_unref(call->music);
+		call->music = NULL;
+	}
+	g_debug("call %s now waits in queue %s", call->id, queue);
+	if (call->state == CALL_QUEUED)
+		call_play_music(call);
+}
+
+static void
+on_farewell_timeout(void *arg)
+{
+	struct call *call = arg;
+
+	call_end(call, call->outcome);
+}
+
+void
+call_farewell(struct call *call, GBytes *pcm, const char *outcome)
+{
+	/* the prompt's own length, and some slack for a slow media tick */
+	uint64_t ms = pcm ? g_bytes_get_size(pcm) / (2 * 8) + 2000 : 0;
+
+	if (!call->outcome)
+		call->outcome = outcome;
+	list_flush(&call->offers);
+	call->relay = mem_deref(call->relay);
+	if (call->agent_leg) {
+		kefu_switch_leg_hangup(call->agent_leg, 0);
+		call->agent_leg = NULL;
+	}
+	if (!pcm || !call->caller) {
+		call_end(call, outcome);
+		return;
+	}
+	call->state = CALL_FAREWELL;
+	call->announcing = false;
+	kefu_switch_leg_play(call->caller, pcm, false);
+	tmr_start(&call->tmr_farewell, ms, on_farewell_timeout, call);
+}
+
 /* --- the bridge ---------------------------------------------------------- */
 
 void
@@ -371,34 +433,30 @@ call_bridge(struct call *call)
 					   0750);
 		path = g_build_filename(call->config->settings.recordings_dir,
 					name, NULL);
+		/* The caller's own stream records, not the relay: it lives
+		 * as long as the call, so hold, a transfer or another queue
+		 * add to the one file instead of starting it anew. */
+		if (kefu_rtp_stream_record_start(kefu_switch_leg_stream(call->caller),
+						 path, &error))
+			call->recording = g_steal_pointer(&path);
+		else
+			g_warning("call %s: recording: %s; the call goes on "
+				  "unrecorded", call->id, error->message);
 	}
-	/* bridged again (resume, transfer): the relay's recorder would
-	 * start the file anew, so the first stretch is what is kept */
 
-	rc.decode = path != NULL || !cc || !ca || g_ascii_strcasecmp(cc, ca) ||
+	/* a recording needs the audio the caller's stream sends */
+	rc.decode = call->recording != NULL || !cc || !ca ||
+		g_ascii_strcasecmp(cc, ca) ||
 		mc == KEFU_SWITCH_DTMF_INBAND || ma == KEFU_SWITCH_DTMF_INBAND;
 	rc.forward_telev = mc == KEFU_SWITCH_DTMF_RFC4733 &&
 		ma == KEFU_SWITCH_DTMF_RFC4733;
 	rc.suppress_inband_a = mc == KEFU_SWITCH_DTMF_INBAND;
 	rc.suppress_inband_b = ma == KEFU_SWITCH_DTMF_INBAND;
-	rc.record_path = path;
 
 	err = kefu_rtp_relay_alloc(&call->relay,
 				   kefu_switch_leg_stream(call->caller),
 				   kefu_switch_leg_stream(call->agent_leg),
-				   &rc, &error);
-	if (err && path) {
-		g_warning("call %s: recording: %s; the call goes on unrecorded",
-			  call->id, error ? error->message : g_strerror(err));
-		rc.record_path = NULL;
-		err = kefu_rtp_relay_alloc(&call->relay,
-					   kefu_switch_leg_stream(call->caller),
-					   kefu_switch_leg_stream(call->agent_leg),
-					   &rc, NULL);
-	}
-	else if (!err && path) {
-		call->recording = g_steal_pointer(&path);
-	}
+				   &rc, NULL);
 	if (err)
 		g_warning("call %s: bridge: %s", call->id, g_strerror(err));
 	else
@@ -555,10 +613,17 @@ offer_new(struct call *call, const char *agent, bool acd)
 	return o;
 }
 
+/* Who the phones rung for the call see calling. */
+static const char *
+shown_number(const struct call *call)
+{
+	return call->party_number ? call->party_number : call->caller_number;
+}
+
 static char *
 from_uri(struct call *call)
 {
-	g_autofree char *user = call_sanitize(call->caller_number, true);
+	g_autofree char *user = call_sanitize(shown_number(call), true);
 	char host[64];
 
 	(void)re_snprintf(host, sizeof(host), "%J", &call->sw->ss.laddr);
@@ -573,7 +638,7 @@ call_offer_agent(struct call *call, const char *agent, const char *extension,
 	const char *contact = kefu_switch_registrar_contact(sw->registrar,
 							    extension);
 	g_autofree char *from = NULL;
-	g_autofree char *user = call_sanitize(call->caller_number, true);
+	g_autofree char *user = call_sanitize(shown_number(call), true);
 	g_autoptr(GString) hdrs = g_string_new(NULL);
 	struct offer *o;
 	int err;
@@ -631,7 +696,7 @@ call_offer_outside(struct call *call, const KefuSwitchTrunk *trunk,
 {
 	struct kefu_switch *sw = call->sw;
 	g_autofree char *user = call_sanitize(number, true);
-	g_autofree char *name = call_sanitize(call->caller_number, true);
+	g_autofree char *name = call_sanitize(shown_number(call), true);
 	g_autofree char *from = NULL;
 	g_autofree char *uri = NULL;
 	const char *rest, *at;
@@ -724,6 +789,7 @@ caller_closed(struct kefu_switch_leg *leg, uint16_t scode, const char *reason,
 
 	(void)scode;
 	g_message("call %s: the caller hung up (%s)", call->id, reason);
+	recording_finish(call);
 	kefu_switch_defer_free(call->sw, leg);
 	call->caller = NULL;
 	call_end(call, call->state == CALL_BRIDGED || call->answered_us
@@ -772,6 +838,8 @@ caller_play_done(struct kefu_switch_leg *leg, void *arg)
 		kefu_ivr_play_done(call->ivr);
 	else if (call->state == CALL_QUEUED && call->announcing)
 		call_play_music(call);
+	else if (call->state == CALL_FAREWELL)
+		call_end(call, call->outcome);
 }
 
 static void
@@ -788,6 +856,7 @@ const struct kefu_switch_leg_handlers kefu_switch_caller_handlers = {
 	.closed = caller_closed,
 	.digit = caller_digit,
 	.hold = caller_hold,
+	.refer = call_transfer_by_owner,
 	.play_done = caller_play_done,
 };
 
@@ -809,6 +878,7 @@ call_new(struct kefu_switch *sw, const struct sip_msg *msg,
 							   trunk->name) : NULL;
 	call->direction = direction;
 	call->started_us = g_get_real_time();
+	tmr_init(&call->tmr_farewell);
 	(void)re_snprintf(call->id, sizeof(call->id), "%s-%u", sw->instance,
 			  ++sw->call_seq);
 	call->caller_number = g_strndup(msg->from.uri.user.p,
@@ -860,6 +930,7 @@ state_name(const struct call *call)
 	case CALL_QUEUED:     return "queued";
 	case CALL_CONNECTING: return call->xfer ? "transferring" : "ringing";
 	case CALL_BRIDGED:    return call->on_hold ? "on-hold" : "talking";
+	case CALL_FAREWELL:   return "closing";
 	case CALL_ENDED:
 	default:              return "ended";
 	}

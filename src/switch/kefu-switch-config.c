@@ -18,6 +18,7 @@
 #define MAX_NAME 64
 #define MAX_ERRORS 50
 #define MAX_DIGITS 64
+#define MAX_PREFIX 32
 
 G_DEFINE_QUARK (kefu-switch-config-error-quark, kefu_switch_config_error)
 
@@ -55,13 +56,25 @@ static const char * const switch_keys[] = {
   "language", NULL
 };
 static const char * const trunk_keys[] = {
-  "allow", "username", "password", "dtmf", "ivr", "gateway", "language", NULL
-};
-static const char * const queue_keys[] = {
-  "strategy", "ring-timeout", "max-no-answer", "wrap-up", "max-wait", "overflow", "music",
-  "waiting-prompt", "announce-every", "recording", "priority", "skills", "retry", "default-aht",
+  "allow", "username", "password", "dtmf", "ivr", "gateway", "outbound-prefixes", "language",
   NULL
 };
+static const char * const queue_keys[] = {
+  "strategy", "ring-timeout", "max-no-answer", "wrap-up", "max-wait", "overflow",
+  "overflow-prompt", "music", "waiting-prompt", "announce-every", "recording", "priority",
+  "skills", "retry", "default-aht", NULL
+};
+
+/* What a caller overflowed to the callback list hears when the queue names
+ * no overflow-prompt, in each language the switch speaks. */
+static const struct {
+  const char *language;
+  const char *text;
+} callback_booked_texts[] = {
+  { "zh", "您的回电已经登记，我们会尽快给您回电。再见！" },
+  { "en", "Your call-back is booked. We will call you back as soon as we can. Goodbye." },
+};
+
 static const char * const hours_keys_text = "timezone, holiday, mon, tue, wed, thu, fri, sat, sun "
                                             "or a range of days such as mon-fri";
 static const char * const prompt_keys[] = { "wav", "zh", "en", "zh-wav", "en-wav", NULL };
@@ -98,6 +111,8 @@ typedef struct {
   GPtrArray         *var_refs;         /* of VarRef* */
   GHashTable        *language_ok;      /* language -> GINT (1 ok, 2 reported) */
   GHashTable        *queue_prompt_refs;
+  GHashTable        *prefix_owners;    /* outbound prefix -> "TRUNK\nLINE" */
+  GHashTable        *prefixes_lines;   /* trunk name -> line of its outbound-prefixes */
   gboolean           skip_on_lines;    /* the step above was wrong: its "on" lines too */
 } Parser;
 
@@ -323,6 +338,7 @@ trunk_free (gpointer data)
   g_free (t->password);
   g_free (t->ivr);
   g_free (t->gateway);
+  g_strfreev (t->outbound_prefixes);
   g_strfreev (t->languages);
   g_free (t);
 }
@@ -467,6 +483,8 @@ kefu_switch_config_unref (KefuSwitchConfig *self)
   g_ptr_array_unref (self->queues);
   g_ptr_array_unref (self->hours);
   g_ptr_array_unref (self->prompts);
+  if (self->callback_booked)
+    prompt_free (self->callback_booked);
   for (guint i = 0; i < G_N_ELEMENTS (self->by_name); i++)
     g_hash_table_unref (self->by_name[i]);
   g_free (self);
@@ -557,6 +575,35 @@ kefu_switch_config_find_trunk_by_username (const KefuSwitchConfig *self,
         return t;
     }
   return NULL;
+}
+
+const KefuSwitchTrunk *
+kefu_switch_config_outbound_trunk (const KefuSwitchConfig *self,
+                                   const char             *number)
+{
+  const KefuSwitchTrunk *first = NULL, *best = NULL;
+  gsize best_len = 0;
+
+  for (guint i = 0; i < self->trunks->len; i++)
+    {
+      const KefuSwitchTrunk *t = self->trunks->pdata[i];
+
+      if (t->gateway == NULL)
+        continue;
+      if (first == NULL)
+        first = t;
+      for (guint j = 0; t->outbound_prefixes[j] != NULL; j++)
+        {
+          gsize n = strlen (t->outbound_prefixes[j]);
+
+          if (n > best_len && number && g_str_has_prefix (number, t->outbound_prefixes[j]))
+            {
+              best = t;
+              best_len = n;
+            }
+        }
+    }
+  return best ? best : first;
 }
 
 const char *
@@ -892,6 +939,7 @@ open_section (Parser     *p,
         t->name = g_strdup (words[1]);
         t->allow = g_ptr_array_new_with_free_func (g_object_unref);
         t->dtmf = KEFU_SWITCH_DTMF_AUTO;
+        t->outbound_prefixes = g_new0 (char *, 1);
         t->line = lineno;
         g_ptr_array_add (p->config->trunks, t);
         section = t;
@@ -1087,6 +1135,68 @@ setting_switch (Parser     *p,
     }
 }
 
+/* "+86, 0086 010": each prefix checked where it stands on the line, and
+ * owned by one trunk only, or a number would have two ways out. */
+static void
+setting_outbound_prefixes (Parser          *p,
+                           KefuSwitchTrunk *t,
+                           const char      *value,
+                           guint            line,
+                           guint            col)
+{
+  g_autoptr(GPtrArray) prefixes = g_ptr_array_new_with_free_func (g_free);
+  const char *c = value;
+
+  g_hash_table_insert (p->prefixes_lines, g_strdup (t->name), GUINT_TO_POINTER (line));
+  while (*c)
+    {
+      gsize n = strcspn (c, ", \t");
+      g_autofree char *prefix = g_strndup (c, n);
+      guint at = col + (guint) g_utf8_strlen (value, c - value);
+      const char *owner;
+      gboolean ok = n > 0 && n <= MAX_PREFIX;
+
+      if (n == 0)
+        {
+          c++;
+          continue;
+        }
+      for (gsize i = 0; ok && i < n; i++)
+        ok = g_ascii_isdigit (prefix[i]) || (i == 0 && prefix[i] == '+' && n > 1);
+      c += n;
+      if (!ok)
+        {
+          problem (p, line, at,
+                   _("“%s” is not a number prefix for outbound-prefixes: write digits, with a "
+                     "leading + for numbers dialled with one, at most %u characters (e.g. +86, "
+                     "0086, 010)"), prefix, MAX_PREFIX);
+          continue;
+        }
+      owner = g_hash_table_lookup (p->prefix_owners, prefix);
+      if (owner != NULL)
+        {
+          const char *nl = strchr (owner, '\n');
+          g_autofree char *trunk = g_strndup (owner, nl - owner);
+
+          if (g_str_equal (trunk, t->name))
+            problem (p, line, at, _("the outbound prefix “%s” is given twice"), prefix);
+          else
+            problem (p, line, at,
+                     _("the outbound prefix “%s” is already [trunk %s]'s (line %s): a number "
+                       "can leave through one trunk only"), prefix, trunk, nl + 1);
+          continue;
+        }
+      g_hash_table_insert (p->prefix_owners, g_strdup (prefix),
+                           g_strdup_printf ("%s\n%u", t->name, line));
+      g_ptr_array_add (prefixes, g_steal_pointer (&prefix));
+    }
+  if (prefixes->len == 0)
+    return;
+  g_ptr_array_add (prefixes, NULL);
+  g_strfreev (t->outbound_prefixes);
+  t->outbound_prefixes = (char **) g_ptr_array_steal (prefixes, NULL);
+}
+
 static void
 setting_trunk (Parser     *p,
                const char *key,
@@ -1160,6 +1270,8 @@ setting_trunk (Parser     *p,
       g_free (t->gateway);
       t->gateway = g_strdup (value);
     }
+  else if (g_str_equal (key, "outbound-prefixes"))
+    setting_outbound_prefixes (p, t, value, line, col);
   else if (g_str_equal (key, "language"))
     {
       char **langs = parse_languages (p, value, line, col);
@@ -1253,7 +1365,8 @@ setting_queue (Parser     *p,
           q->overflow_queue = g_strdup (value);
         }
     }
-  else if (g_str_equal (key, "music") || g_str_equal (key, "waiting-prompt"))
+  else if (g_str_equal (key, "music") || g_str_equal (key, "waiting-prompt")
+           || g_str_equal (key, "overflow-prompt"))
     {
       /* resolved once every prompt is known: "QUEUE\nKEY=PROMPT" -> line */
       g_hash_table_insert (p->queue_prompt_refs, g_strdup_printf ("%s\n%s=%s", q->name, key, value),
@@ -2424,8 +2537,58 @@ check_queue_prompts (Parser *p)
         continue;
       if (g_str_equal (setting, "music"))
         q->music = pr;
+      else if (g_str_equal (setting, "overflow-prompt"))
+        {
+          /* a call overflowing to another queue goes on waiting: no
+           * goodbye to say */
+          if (q->overflow != KEFU_SWITCH_OVERFLOW_CALLBACK)
+            problem (p, line, 1,
+                     _("overflow-prompt of [queue %s] is played only to callers overflowed to "
+                       "the callback list: it needs overflow = callback"), q->name);
+          q->overflow_prompt = pr;
+        }
       else
         q->waiting_prompt = pr;
+    }
+}
+
+/* The built-in overflow-prompt, in every language of this config whose
+ * voice is installed, for the queues that overflow to the callback list
+ * and name no prompt of their own. */
+static void
+add_callback_booked (Parser *p)
+{
+  KefuSwitchPrompt *pr = NULL;
+
+  for (guint i = 0; i < p->config->queues->len; i++)
+    {
+      KefuSwitchQueue *q = p->config->queues->pdata[i];
+
+      if (q->overflow != KEFU_SWITCH_OVERFLOW_CALLBACK || q->overflow_prompt != NULL)
+        continue;
+      if (pr == NULL)
+        {
+          pr = g_new0 (KefuSwitchPrompt, 1);
+          pr->name = g_strdup ("callback-booked");
+          pr->parts = g_ptr_array_new_with_free_func (prompt_part_free);
+          pr->line = q->line;
+          for (guint j = 0; j < G_N_ELEMENTS (callback_booked_texts); j++)
+            {
+              KefuSwitchPromptPart *part;
+
+              if (GPOINTER_TO_INT (g_hash_table_lookup (p->language_ok,
+                                                        callback_booked_texts[j].language)) != 1)
+                continue;
+              part = g_new0 (KefuSwitchPromptPart, 1);
+              part->kind = KEFU_SWITCH_PROMPT_PART_TEXT;
+              part->language = g_strdup (callback_booked_texts[j].language);
+              part->text = g_strdup (callback_booked_texts[j].text);
+              part->line = q->line;
+              g_ptr_array_add (pr->parts, part);
+            }
+          p->config->callback_booked = pr;
+        }
+      q->overflow_prompt = pr;
     }
 }
 
@@ -2498,6 +2661,10 @@ check_trunks (Parser *p)
           problem (p, t->line, 1, _("unknown flow “%s” in “ivr = %s” of [trunk %s] (flows: %s)"),
                    t->ivr, t->ivr, t->name, list);
         }
+      if (t->outbound_prefixes[0] != NULL && t->gateway == NULL)
+        problem (p, GPOINTER_TO_UINT (g_hash_table_lookup (p->prefixes_lines, t->name)), 1,
+                 _("[trunk %s] has outbound-prefixes but no gateway to send those calls to"),
+                 t->name);
       if (t->languages == NULL)
         t->languages = g_strdupv (p->config->settings.languages);
     }
@@ -2571,6 +2738,7 @@ check_all (Parser *p)
   check_trunks (p);
   check_queues (p);
   check_queue_prompts (p);
+  add_callback_booked (p);
   check_prompt_files (p);
   for (guint i = 0; i < p->config->flows->len; i++)
     {
@@ -2624,6 +2792,8 @@ kefu_switch_config_load_data (const char         *path,
   p.var_refs = g_ptr_array_new_with_free_func (var_ref_free);
   p.language_ok = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   p.queue_prompt_refs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  p.prefix_owners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  p.prefixes_lines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   text = g_strndup (data, length);
   lines = g_strsplit (text, "\n", -1);
@@ -2710,6 +2880,8 @@ kefu_switch_config_load_data (const char         *path,
   g_ptr_array_unref (p.var_refs);
   g_hash_table_unref (p.language_ok);
   g_hash_table_unref (p.queue_prompt_refs);
+  g_hash_table_unref (p.prefix_owners);
+  g_hash_table_unref (p.prefixes_lines);
   return ok;
 }
 
@@ -2740,9 +2912,13 @@ kefu_switch_config_render_prompts (KefuSwitchConfig *self,
 {
   g_return_val_if_fail (self != NULL && tts != NULL, FALSE);
 
-  for (guint i = 0; i < self->prompts->len; i++)
+  for (guint i = 0; i <= self->prompts->len; i++)
     {
-      KefuSwitchPrompt *pr = self->prompts->pdata[i];
+      KefuSwitchPrompt *pr = i < self->prompts->len ? self->prompts->pdata[i]
+                             : self->callback_booked;
+
+      if (pr == NULL)
+        continue;
 
       for (guint j = 0; j < pr->parts->len; j++)
         {

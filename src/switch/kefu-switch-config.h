@@ -46,9 +46,10 @@
  *   dtmf = auto                       # rfc4733, info, inband or auto
  *   ivr = main                        # the flow callers from this trunk enter
  *   gateway = sip:gw.example.net      # optional: agents' outside calls go there
- *                                     # (the first trunk with a gateway, in file
- *                                     # order; username/password answer its
+ *                                     # (username/password answer its
  *                                     # challenge, dtmf is used towards it)
+ *   outbound-prefixes = +86, 0086     # optional: the numbers this gateway takes
+ *                                     # (see "Outside calls" below)
  *   # language = en                   # optional: overrides [switch] language
  *
  *   [queue sales]
@@ -59,10 +60,14 @@
  *   wrap-up = 30
  *   max-wait = 300                    # then overflow (0: wait for ever)
  *   overflow = support                # another queue, or "callback" (the callback list)
+ *   # overflow-prompt = callback-booked  # overflow = callback: what the caller hears
+ *                                     # before the switch hangs up (default: "your
+ *                                     # call-back is booked", spoken in the call's
+ *                                     # languages)
  *   music = hold-music                # a prompt, looped while waiting
  *   waiting-prompt = queue-position   # a prompt, every announce-every seconds
  *   announce-every = 60               # (0: never)
- *   recording = on
+ *   recording = on                    # the caller's line, one stereo WAV per call
  *   priority = 5                      # 0-100: higher is served first by shared agents
  *   skills = english, vip             # skills an IVR may ask for in this queue
  *   # retry = 2                       # pause once every agent declined (default: the ACD's)
@@ -118,6 +123,22 @@
  *     on failed play sorry
  *   play callback-thanks
  *   hangup
+ *
+ * Outside calls.  A registered agent dialling a number that is neither an
+ * extension nor queue-NAME (and a blind transfer to such a number) leaves
+ * through a trunk's gateway: the trunk whose outbound-prefixes hold the
+ * longest prefix of the number as dialled, else the first trunk (file
+ * order) that has a gateway.  A prefix is digits, with a leading + for
+ * numbers dialled with one ("+86" and "0086" are different prefixes);
+ * one prefix belongs to one trunk, and a trunk with prefixes needs a
+ * gateway.
+ *
+ * Recording (recording = on): from the first time an agent answers until
+ * the call ends, whatever happens between (hold, transfers, another
+ * queue), into one WAV named after the call in the recordings folder, the
+ * one the CDR names: 8 kHz stereo, the left channel what the caller
+ * hears (the agents, hold music, announcements), the right channel the
+ * caller, as the switch's leg to the caller has them.
  *
  * Steps (the words after a step are its arguments; NAME=VALUE its options):
  *   play PROMPT...            plays prompts; digits pressed meanwhile are kept
@@ -229,6 +250,8 @@ typedef struct {
   KefuSwitchDtmfMode  dtmf;        /* default auto */
   char               *ivr;         /* the flow callers enter; required, checked */
   char               *gateway;     /* "sip:..." or NULL: no outbound calls */
+  char              **outbound_prefixes;  /* NULL-terminated, maybe empty: numbers
+                                           * starting so leave here */
   char              **languages;   /* NULL-terminated; the [switch] ones unless set */
   guint               line;
 } KefuSwitchTrunk;
@@ -243,6 +266,8 @@ typedef struct {
   guint                   max_wait_ms;      /* default 0: no limit */
   KefuSwitchOverflow      overflow;         /* NONE unless max-wait and overflow set */
   char                   *overflow_queue;   /* OVERFLOW_QUEUE: an existing other queue */
+  const KefuSwitchPrompt *overflow_prompt;  /* OVERFLOW_CALLBACK: before the hang-up;
+                                             * the built-in one unless set */
   const KefuSwitchPrompt *music;            /* or NULL: silence */
   const KefuSwitchPrompt *waiting_prompt;   /* or NULL; may use {position} {wait_min} */
   guint                   announce_ms;      /* default 0: no announcements */
@@ -314,6 +339,7 @@ typedef struct {
   GPtrArray           *flows;      /* of KefuIvrFlow* */
 
   /*< private >*/
+  KefuSwitchPrompt    *callback_booked;   /* the default overflow-prompt, or NULL */
   gatomicrefcount      ref_count;
   GHashTable          *by_name[5];
 } KefuSwitchConfig;
@@ -349,6 +375,11 @@ const KefuSwitchTrunk  *kefu_switch_config_find_trunk_by_address (const KefuSwit
 /* The trunk with this digest username, or NULL. */
 const KefuSwitchTrunk  *kefu_switch_config_find_trunk_by_username (const KefuSwitchConfig *self,
                                                                    const char             *username);
+/* The trunk an outside call to `number` leaves through: the longest of the
+ * trunks' outbound-prefixes that starts the number, else the first trunk
+ * with a gateway; NULL when no trunk has a gateway. */
+const KefuSwitchTrunk  *kefu_switch_config_outbound_trunk (const KefuSwitchConfig *self,
+                                                           const char             *number);
 
 /* Speaks every fixed text part of every prompt into its `pcm` with `tts`
  * (a KefuTts, from kefu-tts.h; its cache keeps them for the next reload).

@@ -64,6 +64,7 @@ enum call_state {
 	CALL_QUEUED,       /* in the ACD, maybe ringing agents */
 	CALL_CONNECTING,   /* a direct call (extension, outside, transfer) rings */
 	CALL_BRIDGED,
+	CALL_FAREWELL,     /* a last prompt to the caller, then the hang-up */
 	CALL_ENDED,
 };
 
@@ -98,6 +99,9 @@ struct call {
 	char *caller_number;
 	char *callee;
 	char *owner;                     /* the extension that placed it (agents' calls) */
+	char *party_number;              /* shown to phones rung for the call, when not
+					  * caller_number: the party an agent called and
+					  * then handed on */
 
 	struct kefu_switch_leg *caller;
 	struct kefu_switch_leg *agent_leg;   /* answered */
@@ -125,6 +129,7 @@ struct call {
 	bool on_hold;                    /* the agent holds the caller */
 	GBytes *music;
 	struct kefu_server_link_req *req;
+	struct tmr tmr_farewell;         /* a farewell that never reports its end */
 
 	int64_t started_us;              /* wall clock */
 	int64_t offered_us;              /* entered a queue */
@@ -156,6 +161,12 @@ void call_end(struct call *call, const char *outcome);
 void call_bridge(struct call *call);
 void call_unbridge(struct call *call);
 void call_play_music(struct call *call);
+/* The call now waits in @queue (an overflow): its music and announcements
+ * are that queue's from now on. */
+void call_queue_moved(struct call *call, const char *queue);
+/* Plays @pcm (NULL: nothing) to the caller, then ends the call with
+ * @outcome; offers and the agent's leg go at once. */
+void call_farewell(struct call *call, GBytes *pcm, const char *outcome);
 uint64_t call_hold_total_ms(const struct call *call);
 const KefuSwitchQueue *call_queue_conf(const struct call *call);
 const char *const *call_languages(const struct call *call);
@@ -199,5 +210,9 @@ extern const struct kefu_switch_leg_handlers kefu_switch_agent_handlers;
 void call_transfer_offer_done(struct call *call, struct offer *o, bool answered);
 /* The call ends: a transfer under way hears of it. */
 void call_transfer_abort(struct call *call);
+/* A REFER on the caller's leg: an agent handing on the party of a call
+ * they placed; anyone else is declined. */
+void call_transfer_by_owner(struct kefu_switch_leg *leg, struct sip *sip,
+			    const struct sip_msg *msg, void *arg);
 /* Hangs up the referring legs still waiting for their phones' BYE. */
 void kefu_switch_transfers_flush(struct kefu_switch *sw);

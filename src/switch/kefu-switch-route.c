@@ -11,8 +11,9 @@
  *   an agent (digest with the SIP credentials kefu-server gives the
  *   switch): to another extension (rings that phone), to queue-NAME (the
  *   queue), or to any other number, an outside number, through the
- *   gateway of the first trunk (file order) that has one, in that trunk's
- *   DTMF mode and with its credentials.  No gateway: 404.
+ *   gateway of the trunk whose outbound-prefixes hold the longest prefix
+ *   of the number, else of the first trunk (file order) that has one, in
+ *   that trunk's DTMF mode and with its credentials.  No gateway: 404.
  *
  *   anyone else: 407 with a challenge; wrong credentials: 403.  Nothing
  *   is forwarded anywhere for them: the switch is no open relay.
@@ -125,21 +126,6 @@ trunk_call(struct kefu_switch *sw, const struct sip_msg *msg,
 
 /* --- agents -------------------------------------------------------------- */
 
-/* The trunk agents' outside calls leave through: the first with a
- * gateway. */
-static const KefuSwitchTrunk *
-outbound_trunk(const KefuSwitchConfig *config)
-{
-	for (guint i = 0; i < config->trunks->len; i++) {
-		const KefuSwitchTrunk *t = config->trunks->pdata[i];
-
-		if (t->gateway)
-			return t;
-	}
-
-	return NULL;
-}
-
 static bool
 dialable(const char *number)
 {
@@ -176,7 +162,7 @@ agent_call(struct kefu_switch *sw, const struct sip_msg *msg,
 		}
 	}
 	else if (!internal) {
-		trunk = outbound_trunk(sw->config);
+		trunk = kefu_switch_config_outbound_trunk(sw->config, target);
 		if (!dialable(target)) {
 			g_message("%s calls '%s': not a number", ext, target);
 			(void)sip_treply(NULL, sw->ss.sip, msg, 484,

@@ -389,8 +389,9 @@ kefu_test_switch_count (const char *list, const char *item)
   return n;
 }
 
-GArray *
-kefu_test_tone_onsets (const char *path, guint channel, double freq, double min_s)
+/* The stretches of @freq: their starts, or (@ends) their ends. */
+static GArray *
+tone_stretches (const char *path, guint channel, double freq, double min_s, gboolean ends)
 {
   g_autoptr(GError) error = NULL;
   g_autofree gint16 *samples = NULL;
@@ -429,7 +430,7 @@ kefu_test_tone_onsets (const char *path, guint channel, double freq, double min_
         {
           if (run * win >= min_s * 8000)
             {
-              double t = (double) run_start / 8000;
+              double t = (double) (ends ? w : run_start) / 8000;
 
               g_array_append_val (out, t);
             }
@@ -438,11 +439,23 @@ kefu_test_tone_onsets (const char *path, guint channel, double freq, double min_
     }
   if (run * win >= min_s * 8000)
     {
-      double t = (double) run_start / 8000;
+      double t = (double) (ends ? run_start + run * win : run_start) / 8000;
 
       g_array_append_val (out, t);
     }
   return out;
+}
+
+GArray *
+kefu_test_tone_onsets (const char *path, guint channel, double freq, double min_s)
+{
+  return tone_stretches (path, channel, freq, min_s, FALSE);
+}
+
+GArray *
+kefu_test_tone_ends (const char *path, guint channel, double freq, double min_s)
+{
+  return tone_stretches (path, channel, freq, min_s, TRUE);
 }
 
 const char *

@@ -86,6 +86,9 @@ guint       kefu_test_switch_count        (const char *list, const char *item);
  * @min_s where @freq dominates channel @channel of a WAV. */
 GArray     *kefu_test_tone_onsets         (const char *path, guint channel, double freq,
                                            double min_s);
+/* The ends of the same stretches. */
+GArray     *kefu_test_tone_ends           (const char *path, guint channel, double freq,
+                                           double min_s);
 /* The X-Kefu-* headers of an "incoming" event of kefu-phone. */
 const char *kefu_test_header              (JsonObject *incoming, const char *name);
 

@@ -149,8 +149,8 @@ static const Case cases[] = {
     "kefu-switch.conf:26:14: unknown queue “support” in “queue support” (queues: sales)" },
   { 12, "stratgy = ring-all",
     "kefu-switch.conf:12: unknown setting “stratgy” in [queue sales] (settings: strategy, "
-    "ring-timeout, max-no-answer, wrap-up, max-wait, overflow, music, waiting-prompt, "
-    "announce-every, recording, priority, skills, retry, default-aht)" },
+    "ring-timeout, max-no-answer, wrap-up, max-wait, overflow, overflow-prompt, music, "
+    "waiting-prompt, announce-every, recording, priority, skills, retry, default-aht)" },
   { 15, "strategy = fastest",
     "kefu-switch.conf:15:12: unknown strategy “fastest” (strategies: ring-all, longest-idle, "
     "round-robin, fewest-calls, least-talk-time, skills-based)" },

@@ -128,10 +128,11 @@ test_inbound_call (Fixture *f, gconstpointer data)
   g_assert_cmpfloat (json_object_get_double_member (cdr, "talk_s"), >, 2.0);
   rec_path = g_strdup (json_object_get_string_member (cdr, "recording"));
 
-  /* the recording: caller left, agent right */
+  /* the recording: what the caller hears (the agent) left, the caller
+   * right, as in the agents' own recordings */
   g_assert_true (g_file_test (rec_path, G_FILE_TEST_EXISTS));
-  g_assert_cmpfloat (kefu_test_tone_share_before_end (rec_path, 0, CALLER_TONE, 0.3, 1.5), >, 0.5);
-  g_assert_cmpfloat (kefu_test_tone_share_before_end (rec_path, 1, AGENT_TONE, 0.3, 1.5), >, 0.5);
+  g_assert_cmpfloat (kefu_test_tone_share_before_end (rec_path, 1, CALLER_TONE, 0.3, 1.5), >, 0.5);
+  g_assert_cmpfloat (kefu_test_tone_share_before_end (rec_path, 0, AGENT_TONE, 0.3, 1.5), >, 0.5);
 
   types = kefu_test_switch_call_event_types (f, call_id);
   g_test_message ("events of %s: %s", call_id, types);
