@@ -11,6 +11,7 @@
 #include "kefu-audio-pulse.h"
 
 #include "kefu-caller-id.h"
+#include "kefu-event-stream.h"
 #include "kefu-local-store.h"
 #include "kefu-login.h"
 #include "kefu-preferences-window.h"
@@ -28,6 +29,7 @@ struct _KefuApplication
   KefuLogin      *login;
   KefuLocalStore *store;
   KefuSync       *sync;
+  KefuEventStream *events;         /* the server's live events, while signed in */
   KefuPhone      *phone;
   KefuWindow     *window;
   GPtrArray      *pending_dials;   /* char *: links opened before the desk was ready */
@@ -453,8 +455,15 @@ close_session (KefuApplication *self)
       g_signal_handlers_disconnect_by_data (self->sync, self);
       kefu_sync_stop (self->sync);
     }
+  if (self->events)
+    kefu_event_stream_stop (self->events);
   if (self->window)
-    kefu_window_open_desk (self->window, NULL, NULL, NULL);
+    {
+      kefu_agent_state_button_set_event_stream (kefu_window_get_agent_state_button (self->window),
+                                                NULL);
+      kefu_window_open_desk (self->window, NULL, NULL, NULL);
+    }
+  g_clear_object (&self->events);
   g_clear_object (&self->sync);
   g_clear_object (&self->store);
 }
@@ -482,8 +491,13 @@ open_session (KefuApplication *self)
       self->sync = kefu_sync_new (client, self->store);
       g_signal_connect (self->sync, "session-expired", G_CALLBACK (on_session_expired), self);
       kefu_sync_start (self->sync);
+      /* what the switch and the supervisors change, as it happens */
+      self->events = kefu_event_stream_new (client);
+      kefu_event_stream_start (self->events);
     }
   kefu_window_open_desk (self->window, client, self->store, self->sync);
+  kefu_agent_state_button_set_event_stream (kefu_window_get_agent_state_button (self->window),
+                                            self->events);
   kefu_crm_pane_set_agent (kefu_window_get_crm_pane (self->window),
                            kefu_login_get_username (self->login));
   g_settings_set_string (self->settings, "server-url", kefu_login_get_server_url (self->login));

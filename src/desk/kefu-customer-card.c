@@ -360,7 +360,9 @@ fill_view (KefuCustomerCard *self)
 
     gtk_widget_add_css_class (GTK_WIDGET (self->tier_label), css);
   }
-  gtk_widget_set_visible (GTK_WIDGET (self->tier_label), tier && g_strcmp0 (tier, "normal") != 0);
+  /* the badge's box, so that no spacing is left for a hidden badge */
+  gtk_widget_set_visible (gtk_widget_get_parent (GTK_WIDGET (self->tier_label)),
+                          tier && g_strcmp0 (tier, "normal") != 0);
   if (g_strcmp0 (tier, "vip") == 0)
     gtk_widget_add_css_class (GTK_WIDGET (self), "vip");
   else
