@@ -13,6 +13,9 @@ G_DEFINE_FINAL_TYPE (KefuServer, kefu_server, G_TYPE_OBJECT)
 /* Requests being worked on, so shutdown can wait for them. */
 static gint in_flight;
 
+/* Pending connections the kernel keeps for us (it caps this at somaxconn). */
+#define LISTEN_BACKLOG 1024
+
 static void
 kefu_request_free (KefuRequest *request)
 {
@@ -342,6 +345,31 @@ finish_message (SoupServerMessage *msg,
                              (g_get_monotonic_time () - request->started_us) / 1e6);
 }
 
+#define ABORTED_KEY "kefu-aborted"
+
+/* libsoup drops a message whose connection closed, paused or not: a reply
+ * or an unpause after that is a programming error to it. */
+static void
+on_message_gone (SoupServerMessage *msg,
+                 gpointer           user_data)
+{
+  g_object_set_data (G_OBJECT (msg), ABORTED_KEY, GINT_TO_POINTER (TRUE));
+}
+
+/* The client's address, for the login rate limit.  Read from the socket:
+ * libsoup's own getter logs a warning when a client has already reset its
+ * connection, which is no fault of ours (and fatal where warnings are). */
+static char *
+client_address (SoupServerMessage *msg)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+  g_autoptr(GSocketAddress) remote = socket ? g_socket_get_remote_address (socket, NULL) : NULL;
+
+  if (!remote || !G_IS_INET_SOCKET_ADDRESS (remote))
+    return g_strdup ("unknown");
+  return g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
+}
+
 static void
 on_request_done (GObject      *source,
                  GAsyncResult *result,
@@ -351,8 +379,13 @@ on_request_done (GObject      *source,
   KefuRequest *request = g_task_get_task_data (G_TASK (result));
   KefuServer *self = request->server;
 
-  finish_message (msg, request);
-  soup_server_message_unpause (msg);
+  /* A client that went away while its request ran has no reply to take;
+   * what the request did (a case saved, events to broadcast) stands. */
+  if (!g_object_get_data (G_OBJECT (msg), ABORTED_KEY))
+    {
+      finish_message (msg, request);
+      soup_server_message_unpause (msg);
+    }
 
   if (request->broadcast && json_array_get_length (request->broadcast) > 0)
     {
@@ -502,14 +535,10 @@ on_http_request (SoupServer        *server,
       respond_now (self, msg, request);
       return;
     }
-  {
-    GInetSocketAddress *remote = G_INET_SOCKET_ADDRESS (soup_server_message_get_remote_address (msg));
-
-    request->client = remote ? g_inet_address_to_string (g_inet_socket_address_get_address (remote))
-                             : g_strdup ("unknown");
-  }
+  request->client = client_address (msg);
 
   soup_server_message_pause (msg);
+  g_signal_connect (msg, "disconnected", G_CALLBACK (on_message_gone), NULL);
   g_atomic_int_inc (&in_flight);
   task = g_task_new (NULL, NULL, on_request_done, g_object_ref (msg));
   g_task_set_task_data (task, request, (GDestroyNotify) kefu_request_free);
@@ -818,6 +847,7 @@ kefu_server_listen (KefuServer  *self,
 {
   g_autoptr(GInetAddress) address = g_inet_address_new_from_string (self->config->listen_host);
   g_autoptr(GSocketAddress) socket_address = NULL;
+  g_autoptr(GSocket) socket = NULL;
   GSList *listeners;
 
   if (!address)
@@ -828,7 +858,17 @@ kefu_server_listen (KefuServer  *self,
       return FALSE;
     }
   socket_address = g_inet_socket_address_new (address, self->config->listen_port);
-  if (!soup_server_listen (self->soup, socket_address, 0, error))
+  /* Our own socket, for its backlog: GLib's default of 10 pending
+   * connections makes the eleventh desktop of a burst (a shift signing
+   * in, every desktop coming back after an outage) wait a second for its
+   * SYN to be sent again. */
+  socket = g_socket_new (g_inet_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, error);
+  if (socket)
+    g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  if (!socket || !g_socket_bind (socket, socket_address, TRUE, error) ||
+      !g_socket_listen (socket, error) ||
+      !soup_server_listen_socket (self->soup, socket, 0, error))
     {
       g_prefix_error (error, "Cannot listen on %s:%u: ", self->config->listen_host,
                       self->config->listen_port);
