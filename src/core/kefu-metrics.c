@@ -146,6 +146,8 @@ kefu_metrics_add_call (KefuMetrics             *metrics,
       /* An outcome this code does not know yet was still offered; keep
        * the counts adding up to offered. */
       metrics->other++;
+      if (call->overflowed)
+        metrics->overflowed++;
       break;
     }
 }
@@ -173,6 +175,7 @@ kefu_metrics_merge (KefuMetrics       *into,
   into->abandoned += from->abandoned;
   into->short_abandoned += from->short_abandoned;
   into->other += from->other;
+  into->overflowed += from->overflowed;
   into->answered_within += from->answered_within;
   into->answered_wait_s += from->answered_wait_s;
   into->abandoned_wait_s += from->abandoned_wait_s;
@@ -262,6 +265,7 @@ kefu_metrics_build_json (const KefuMetrics       *metrics,
   add_count_member (builder, "abandoned", metrics->abandoned);
   add_count_member (builder, "short_abandoned", metrics->short_abandoned);
   add_count_member (builder, "other", metrics->other);
+  add_count_member (builder, "overflowed", metrics->overflowed);
   add_count_member (builder, "answered_within", metrics->answered_within);
 
   add_ratio_member (builder, "service_level", kefu_metrics_service_level (metrics, config));

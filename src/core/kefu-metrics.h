@@ -12,6 +12,9 @@
  *  - abandoned: the caller hung up before an answer after at least
  *    short_abandon_s.  Short abandons are not in this count.
  *  - other: neither answered nor abandoned (overflowed, sent to callback).
+ *  - overflowed: of other, the calls that left the queue for another one
+ *    after its longest wait; that queue counts them offered too, and
+ *    answered or abandoned there.
  *  - service level: calls answered within sl_threshold_s, divided by the
  *    chosen denominator: answered | answered + abandoned |
  *    offered - short abandoned.
@@ -61,6 +64,7 @@ typedef struct {
   double          talk_s;
   double          hold_s;
   double          wrapup_s;
+  gboolean        overflowed;   /* OTHER: it left for another queue */
 } KefuCallSample;
 
 /* A plain accumulator: zero it with kefu_metrics_init, add, merge, read. */
@@ -70,6 +74,7 @@ typedef struct {
   guint64 abandoned;
   guint64 short_abandoned;
   guint64 other;
+  guint64 overflowed;         /* of other */
   guint64 answered_within;    /* answered with wait <= sl_threshold_s */
   double  answered_wait_s;    /* sum over answered */
   double  abandoned_wait_s;   /* sum over abandoned (not short) */
@@ -94,7 +99,7 @@ double kefu_metrics_abandonment_rate    (const KefuMetrics *metrics);
 double kefu_metrics_occupancy           (const KefuMetrics *metrics);
 
 /* Adds members offered, answered, abandoned, short_abandoned, other,
- * answered_within, service_level, asa, aht, abandonment_rate, occupancy,
+ * overflowed, answered_within, service_level, asa, aht, abandonment_rate, occupancy,
  * avg_talk, avg_hold, avg_wrapup (ratios 0..1, times in seconds, undefined
  * ones as null) to the object the builder is inside. */
 void   kefu_metrics_build_json          (const KefuMetrics       *metrics,

@@ -208,6 +208,10 @@ on_fact (const KefuCallFact *fact,
   /* Calls not answered have no agent; in an agent report they have no row. */
   if (fold->query->by == KEFU_REPORT_BY_AGENT && !fact->agent)
     return TRUE;
+  /* A call that overflowed is counted in each queue it waited in; over all
+   * queues it is one call, counted where it ended. */
+  if (fact->overflow_to && fold->query->by != KEFU_REPORT_BY_QUEUE && !fold->query->queue)
+    return TRUE;
 
   kefu_metrics_add_call (metrics_for (fold, fold->cursor, group_of (fold, fact->queue, fact->agent)),
                          config_for (fold, fact->queue), &fact->sample);

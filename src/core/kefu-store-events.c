@@ -42,14 +42,30 @@ project_event (KefuDbConn  *conn,
   /* Without data the times come from the timestamps alone. */
   if (!data)
     data = no_data = json_object_new ();
+  /* A call has one fact per queue it waited in: a second only after an
+   * overflow out of the first.  Only one of them at a time is open (no
+   * outcome yet), and the last one made is the one the call ends in. */
   if (g_str_equal (type, "call.offered"))
     {
-      KefuDbValue params[] = { KEFU_DB_V_TEXT (call_id), KEFU_DB_V_TEXT (queue), KEFU_DB_V_INT (ts) };
+      KefuDbValue params[] = {
+        KEFU_DB_V_TEXT (call_id), KEFU_DB_V_TEXT (queue), KEFU_DB_V_INT (ts),
+        KEFU_DB_V_TEXT (call_id),
+      };
+      KefuDbValue moved[] = { KEFU_DB_V_TEXT (queue), KEFU_DB_V_TEXT (call_id) };
+      gint64 added = 0;
 
-      /* A call re-queued by a transfer keeps its first offer. */
-      return kefu_db_exec (conn, "INSERT INTO call_facts (call_id, queue, offered_at) "
-                           "VALUES (?, ?, ?) ON CONFLICT (call_id) DO NOTHING",
-                           params, 3, NULL, error);
+      /* A call re-queued by a transfer keeps its first offer, and one
+       * offered again (a replay) its fact; one that overflowed is offered
+       * anew in the queue it moved to. */
+      if (!kefu_db_exec (conn, "INSERT INTO call_facts (call_id, queue, offered_at) "
+                         "SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM call_facts "
+                         "WHERE call_id = ? AND (outcome IS NULL OR outcome <> 'overflow'))",
+                         params, G_N_ELEMENTS (params), &added, error))
+        return FALSE;
+      return added == 0 ||
+             kefu_db_exec (conn, "UPDATE call_facts SET overflow_to = ? "
+                           "WHERE call_id = ? AND outcome = 'overflow' AND overflow_to IS NULL",
+                           moved, G_N_ELEMENTS (moved), NULL, error);
     }
   if (g_str_equal (type, "call.answered"))
     {
@@ -60,9 +76,11 @@ project_event (KefuDbConn  *conn,
         KEFU_DB_V_INT (ts), KEFU_DB_V_TEXT (call_id),
       };
 
+      /* In the queue the call waited in last: the one that served it. */
       return kefu_db_exec (conn, "UPDATE call_facts SET outcome = 'answered', agent = ?, "
                            "answered_at = ?, wait_s = COALESCE(?, (? - offered_at) / 1000.0) "
-                           "WHERE call_id = ?", params, G_N_ELEMENTS (params), NULL, error);
+                           "WHERE id = (SELECT max(id) FROM call_facts WHERE call_id = ?)",
+                           params, G_N_ELEMENTS (params), NULL, error);
     }
   if (g_str_equal (type, "call.abandoned") || g_str_equal (type, "call.overflow") ||
       g_str_equal (type, "call.callback"))
@@ -75,7 +93,8 @@ project_event (KefuDbConn  *conn,
         KEFU_DB_V_INT (ts), KEFU_DB_V_INT (ts), KEFU_DB_V_TEXT (call_id),
       };
 
-      /* Only a call still waiting can be abandoned or leave the queue. */
+      /* Only a call still waiting can be abandoned or leave the queue;
+       * after an overflow, only in the queue it waits in now. */
       return kefu_db_exec (conn, "UPDATE call_facts SET outcome = ?, "
                            "wait_s = COALESCE(?, (? - offered_at) / 1000.0), ended_at = ? "
                            "WHERE call_id = ? AND outcome IS NULL",
@@ -430,12 +449,14 @@ on_fact_row (KefuDbRow *row,
     .agent = kefu_db_row_text (row, 2),
     .offered_ms = kefu_db_row_int (row, 3),
     .waiting = kefu_db_row_is_null (row, 4),
+    .overflow_to = kefu_db_row_text (row, 9),
     .sample = {
       .outcome = outcome_from_text (kefu_db_row_text (row, 4)),
       .wait_s = kefu_db_row_real (row, 5),
       .talk_s = kefu_db_row_real (row, 6),
       .hold_s = kefu_db_row_real (row, 7),
       .wrapup_s = kefu_db_row_real (row, 8),
+      .overflowed = g_strcmp0 (kefu_db_row_text (row, 4), "overflow") == 0,
     },
   };
 
@@ -454,7 +475,8 @@ kefu_store_fold_call_facts (KefuStore         *self,
 {
   FactFold fold = { func, user_data };
   g_autoptr(GString) sql = g_string_new ("SELECT call_id, queue, agent, offered_at, outcome, "
-                                         "wait_s, talk_s, hold_s, wrapup_s FROM call_facts "
+                                         "wait_s, talk_s, hold_s, wrapup_s, overflow_to "
+                                         "FROM call_facts "
                                          "WHERE offered_at >= ? AND offered_at < ?");
   KefuDbValue params[4] = { KEFU_DB_V_INT (from_ms), KEFU_DB_V_INT (to_ms) };
   guint n = 2;
@@ -471,7 +493,8 @@ kefu_store_fold_call_facts (KefuStore         *self,
       g_string_append (sql, " AND agent = ?");
       params[n++] = KEFU_DB_V_TEXT (agent);
     }
-  g_string_append (sql, " ORDER BY offered_at");
+  /* id: a call's facts in the order it went from queue to queue */
+  g_string_append (sql, " ORDER BY offered_at, id");
 
   conn = kefu_db_acquire (kefu_store_get_db (self), error);
   if (!conn)

@@ -187,5 +187,34 @@ static const char * const kefu_store_migrations[] = {
   "  deleted INTEGER NOT NULL DEFAULT 0);"
   "CREATE INDEX callbacks_status ON callbacks (status, id);"
   "CREATE INDEX callbacks_customer ON callbacks (customer_id);",
+
+  /* version 4: a call that overflows to another queue has a fact in each
+   * queue it waited in: the first counts it overflowed, the one that
+   * served it answered or abandoned.  So the call id is no longer the
+   * key; overflow_to names the queue that took the call on. */
+  "CREATE TABLE call_facts_v4 ("
+  "  id @ID@,"
+  "  call_id TEXT NOT NULL,"
+  "  queue TEXT,"
+  "  agent TEXT,"
+  "  offered_at @INT@ NOT NULL,"
+  "  answered_at @INT@,"
+  "  ended_at @INT@,"
+  "  outcome TEXT,"
+  "  wait_s @REAL@,"
+  "  talk_s @REAL@,"
+  "  hold_s @REAL@,"
+  "  wrapup_s @REAL@,"
+  "  overflow_to TEXT);"
+  "INSERT INTO call_facts_v4 (call_id, queue, agent, offered_at, answered_at, ended_at, outcome,"
+  "  wait_s, talk_s, hold_s, wrapup_s) "
+  "SELECT call_id, queue, agent, offered_at, answered_at, ended_at, outcome, wait_s, talk_s,"
+  "  hold_s, wrapup_s FROM call_facts ORDER BY offered_at, call_id;"
+  "DROP TABLE call_facts;"
+  "ALTER TABLE call_facts_v4 RENAME TO call_facts;"
+  "CREATE INDEX call_facts_call ON call_facts (call_id);"
+  "CREATE INDEX call_facts_time ON call_facts (offered_at);"
+  "CREATE INDEX call_facts_queue_time ON call_facts (queue, offered_at);"
+  "CREATE INDEX call_facts_agent_time ON call_facts (agent, offered_at);",
   NULL
 };

@@ -19,7 +19,7 @@
 
 G_BEGIN_DECLS
 
-#define KEFU_STORE_SCHEMA_VERSION 3
+#define KEFU_STORE_SCHEMA_VERSION 4
 
 /* How long a finished operation id is remembered for replays: 30 days,
  * longer than any desktop stays offline with changes waiting. */
@@ -70,13 +70,17 @@ typedef struct {
 void kefu_session_free (KefuSession *session);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KefuSession, kefu_session_free)
 
-/* One row of the call facts that reports fold (a projection of events). */
+/* One row of the call facts that reports fold (a projection of events):
+ * a call's time in one queue.  A call that overflowed has one in each
+ * queue it waited in. */
 typedef struct {
   const char *call_id;
   const char *queue;
   const char *agent;
   gint64      offered_ms;
   gboolean    waiting;     /* no outcome yet: still in the queue */
+  const char *overflow_to; /* overflowed, and offered in this queue since;
+                            * its outcome is that queue's fact's */
   KefuCallSample sample;
 } KefuCallFact;
 

@@ -30,10 +30,10 @@
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
-#include <gio/gio.h>
 
 #include "kefu-audio-file.h"
 #include "kefu-call-session.h"
+#include "kefu-listen-address.h"
 #include "kefu-phone-loop.h"
 #include "kefu-registration.h"
 
@@ -1206,23 +1206,11 @@ parse_account (KefuPhoneCli *cli, const char *spec, GError **error)
 static gboolean
 parse_listen (KefuPhoneCli *cli, const char *spec, GError **error)
 {
-  g_autoptr(GSocketConnectable) addr = NULL;
-  const char *host;
-  guint16 port;
-
-  addr = g_network_address_parse (spec, 0, NULL);
-  if (!addr)
-    goto bad;
-  host = g_network_address_get_hostname (G_NETWORK_ADDRESS (addr));
-  port = g_network_address_get_port (G_NETWORK_ADDRESS (addr));
+  g_clear_pointer (&cli->listen_host, g_free);
   /* port 0: any free port, printed in the "ready" event */
-  if (!host || !g_hostname_is_ip_address (host) || !strrchr (spec, ':'))
-    goto bad;
-  cli->listen_host = g_strdup (host);
-  cli->listen_port = port;
-  return TRUE;
+  if (kefu_listen_address_parse (spec, &cli->listen_host, &cli->listen_port))
+    return TRUE;
 
- bad:
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                _("--listen: “%s” is not an address like 127.0.0.1:5080"), spec);
   return FALSE;

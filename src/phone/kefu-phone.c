@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "kefu-call-session.h"
+#include "kefu-listen-address.h"
 #include "kefu-phone-loop.h"
 #include "kefu-account-private.h"
 #include "kefu-registration.h"
@@ -245,22 +246,16 @@ stop_loop (KefuPhone *self)
 static gboolean
 parse_listen_address (KefuPhone *self, GError **error)
 {
-  g_autoptr(GSocketConnectable) addr = NULL;
-  const char *host;
-
   if (!self->listen_address)
     return TRUE;
 
-  addr = g_network_address_parse (self->listen_address, 0, NULL);
-  host = addr ? g_network_address_get_hostname (G_NETWORK_ADDRESS (addr)) : NULL;
-  if (!host || !g_hostname_is_ip_address (host) || !strrchr (self->listen_address, ':'))
+  g_clear_pointer (&self->listen_host, g_free);
+  if (!kefu_listen_address_parse (self->listen_address, &self->listen_host, &self->listen_port))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                    _("“%s” is not an address like 127.0.0.1:5080"), self->listen_address);
       return FALSE;
     }
-  self->listen_host = g_strdup (host);
-  self->listen_port = g_network_address_get_port (G_NETWORK_ADDRESS (addr));
   return TRUE;
 }
 

@@ -19,7 +19,8 @@ struct _KefuEventHub {
   GObject    parent_instance;
 
   /* owned */
-  GPtrArray *clients;   /* Client* */
+  GPtrArray    *clients;   /* Client* */
+  GMainContext *context;   /* where the clients' sockets live */
 };
 
 G_DEFINE_FINAL_TYPE (KefuEventHub, kefu_event_hub, G_TYPE_OBJECT)
@@ -83,6 +84,7 @@ kefu_event_hub_dispose (GObject *object)
   KefuEventHub *self = KEFU_EVENT_HUB (object);
 
   g_clear_pointer (&self->clients, g_ptr_array_unref);
+  g_clear_pointer (&self->context, g_main_context_unref);
 
   G_OBJECT_CLASS (kefu_event_hub_parent_class)->dispose (object);
 }
@@ -109,6 +111,7 @@ static void
 kefu_event_hub_init (KefuEventHub *self)
 {
   self->clients = g_ptr_array_new_with_free_func (client_free);
+  self->context = g_main_context_ref_thread_default ();
 }
 
 KefuEventHub *
@@ -139,16 +142,29 @@ kefu_event_hub_add (KefuEventHub            *self,
   g_debug ("event subscriber %s joined (%u now)", username, self->clients->len);
 }
 
-void
-kefu_event_hub_broadcast (KefuEventHub *self,
-                          JsonArray    *events)
+static void
+send_text (KefuEventHub *self,
+           const char   *text)
 {
   /* Iterate over a copy: closing a slow client removes it from the list. */
   g_autoptr(GPtrArray) clients = g_ptr_array_new ();
 
   for (guint i = 0; i < self->clients->len; i++)
     g_ptr_array_add (clients, g_ptr_array_index (self->clients, i));
+  for (guint i = 0; i < clients->len; i++)
+    {
+      Client *client = g_ptr_array_index (clients, i);
 
+      if (soup_websocket_connection_get_state (client->connection) != SOUP_WEBSOCKET_STATE_OPEN)
+        continue;
+      soup_websocket_connection_send_text (client->connection, text);
+    }
+}
+
+void
+kefu_event_hub_broadcast (KefuEventHub *self,
+                          JsonArray    *events)
+{
   for (guint e = 0; e < json_array_get_length (events); e++)
     {
       g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
@@ -156,15 +172,47 @@ kefu_event_hub_broadcast (KefuEventHub *self,
 
       json_node_set_object (node, json_array_get_object_element (events, e));
       text = json_to_string (node, FALSE);
-      for (guint i = 0; i < clients->len; i++)
-        {
-          Client *client = g_ptr_array_index (clients, i);
-
-          if (soup_websocket_connection_get_state (client->connection) != SOUP_WEBSOCKET_STATE_OPEN)
-            continue;
-          soup_websocket_connection_send_text (client->connection, text);
-        }
+      send_text (self, text);
     }
+}
+
+typedef struct {
+  KefuEventHub *hub;
+  char         *text;
+} Notice;
+
+static void
+notice_free (gpointer data)
+{
+  Notice *notice = data;
+
+  g_object_unref (notice->hub);
+  g_free (notice->text);
+  g_free (notice);
+}
+
+static gboolean
+on_notice (gpointer data)
+{
+  Notice *notice = data;
+
+  /* Shutting down: the clients are gone already. */
+  if (notice->hub->clients)
+    send_text (notice->hub, notice->text);
+  return G_SOURCE_REMOVE;
+}
+
+void
+kefu_event_hub_notify (KefuEventHub *self,
+                       JsonObject   *notice)
+{
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  Notice *pending = g_new0 (Notice, 1);
+
+  json_node_set_object (node, notice);
+  pending->hub = g_object_ref (self);
+  pending->text = json_to_string (node, FALSE);
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, on_notice, pending, notice_free);
 }
 
 guint

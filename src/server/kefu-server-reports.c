@@ -83,7 +83,7 @@ respond_report_csv (KefuRequest *request,
 {
   static const char * const columns[] = {
     "period", "queue", "agent", "offered", "answered", "abandoned", "short_abandoned", "other",
-    "answered_within", "service_level", "asa", "aht", "abandonment_rate", "occupancy",
+    "overflowed", "answered_within", "service_level", "asa", "aht", "abandonment_rate", "occupancy",
     "avg_talk", "avg_hold", "avg_wrapup", NULL
   };
   GString *out = g_string_new (NULL);

@@ -777,6 +777,32 @@ sip_ha1_for (KefuRequest *request,
   return ha1;
 }
 
+/* Tells the event stream's subscribers that an agent's record changed,
+ * kefu-switch above all: it reads the SIP credentials, extensions and
+ * skills again, so a new agent's phone registers and a new password or
+ * skill works at once.  The notice names the agent, never a password or
+ * a digest. */
+static void
+notify_agent_changed (KefuRequest *request,
+                      const char  *username,
+                      const char  *change,
+                      gint64       version)
+{
+  g_autoptr(JsonObject) notice = json_object_new ();
+  JsonObject *data = json_object_new ();
+  g_autofree char *now = kefu_time_format_ms (kefu_time_now_ms ());
+
+  json_object_set_string_member (notice, "type", "agent.updated");
+  json_object_set_string_member (notice, "ts", now);
+  json_object_set_string_member (notice, "agent", username);
+  json_object_set_string_member (data, "change", change);
+  json_object_set_string_member (data, "by", request->session->username);
+  if (version > 0)
+    json_object_set_int_member (data, "version", version);
+  json_object_set_object_member (notice, "data", data);
+  kefu_event_hub_notify (request->server->hub, notice);
+}
+
 static void
 agent_write (KefuRequest *request,
              gboolean     create,
@@ -846,6 +872,10 @@ agent_write (KefuRequest *request,
    * session cache next looks. */
   if (id)
     kefu_auth_forget_agent (request->server->auth, g_ascii_strtoll (id, NULL, 10));
+  if (!result.replayed && result.record && kefu_json_get_string (result.record, "username"))
+    notify_agent_changed (request, kefu_json_get_string (result.record, "username"),
+                          create ? "created" : "updated",
+                          json_object_get_int_member_with_default (result.record, "version", 0));
   respond_write (request, &result, create ? SOUP_STATUS_CREATED : SOUP_STATUS_OK);
   kefu_write_result_clear (&result);
 }
@@ -858,13 +888,19 @@ static void
 on_agent_delete (KefuRequest *request)
 {
   g_autofree char *id = agent_id_for (request);
+  g_autoptr(JsonObject) agent = NULL;
 
   if (!id)
     return;
+  /* Its name, for the notice: the record is gone afterwards. */
+  agent = kefu_store_get (kefu_request_store (request), &kefu_record_agent, id, NULL);
   g_free (g_ptr_array_index (request->params, 0));
   g_ptr_array_index (request->params, 0) = g_strdup (id);
   record_delete (request, &kefu_record_agent);
   kefu_auth_forget_agent (request->server->auth, g_ascii_strtoll (id, NULL, 10));
+  if (agent && request->status == SOUP_STATUS_NO_CONTENT &&
+      kefu_json_get_string (agent, "username"))
+    notify_agent_changed (request, kefu_json_get_string (agent, "username"), "removed", 0);
 }
 
 /* States an agent picks at the desktop; the others (ringing, talking...)
@@ -1504,7 +1540,8 @@ const KefuRoute kefu_routes[] = {
   R ("POST",   "/v1/events", "admin", KEFU_ROUTE_SERVICE, on_events_post,
      "Publish events (one, or {events: [...], op_id})", &kefu_record_event, NULL),
   R ("GET",    "/v1/events/stream", "agent", KEFU_ROUTE_SERVICE, on_event_stream_plain,
-     "WebSocket: receive every event; the switch publishes here", NULL, "token"),
+     "WebSocket: receive every event, and agent.updated notices; the switch "
+     "publishes here", NULL, "token"),
 
   R ("GET",    "/v1/openapi.json", NULL, KEFU_ROUTE_PUBLIC, on_openapi,
      "This description", NULL, NULL),

@@ -32,9 +32,10 @@
 #define DEFAULT_ACK_TIMEOUT_MS     10000
 #define DEFAULT_FSYNC_MS           50
 #define DEFAULT_BATCH_MAX          256
-/* Skills and extensions change without an event: a full read of the
- * agents this often bounds how long the ACD works with old ones. */
-#define DEFAULT_RESYNC_MS          30000
+/* An agent.updated notice makes the link read the agents at once; this
+ * read is the safety net for a change no notice told of (one made through
+ * another kefu-server node, or by hand in the database). */
+#define DEFAULT_RESYNC_MS          300000
 #define BATCH_MAX_BYTES            (1024 * 1024)
 #define AGENTS_PAGE                500
 #define WS_KEEPALIVE_MS            15000
@@ -1570,6 +1571,21 @@ on_agent_state_event (struct kefu_server_link *link,
   deliver_agent (link, agent, "state");
 }
 
+/* An administrator changed an agent: extension, skills, SIP password. */
+static void
+on_agent_updated (struct kefu_server_link *link,
+                  JsonObject              *notice)
+{
+  const char *username = kefu_json_get_string (notice, "agent");
+
+  g_debug ("agent %s changed at kefu-server: reading the agents again", username ?: "?");
+  /* A read under way may have been answered before the change: it is
+   * read once more after it. */
+  start_agent_sync (link);
+  if (link->handlers.agents_changed)
+    link->handlers.agents_changed (username, link->arg);
+}
+
 static void
 handle_message (struct kefu_server_link *link,
                 const char              *text,
@@ -1577,11 +1593,14 @@ handle_message (struct kefu_server_link *link,
 {
   g_autoptr(JsonParser) parser = NULL;
   JsonObject *object;
+  const char *type;
 
-  /* Every event logged comes by, the switch's own too: only agent.state
-   * and the answers to our batches (which have no type) are read. */
+  /* Every event logged comes by, the switch's own too: only agent.state,
+   * agent.updated and the answers to our batches (which have no type)
+   * are read. */
   if (g_strstr_len (text, (gssize) len, "\"type\":") &&
-      !g_strstr_len (text, (gssize) len, "agent.state"))
+      !g_strstr_len (text, (gssize) len, "agent.state") &&
+      !g_strstr_len (text, (gssize) len, "agent.updated"))
     return;
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, text, (gssize) len, NULL) ||
@@ -1593,8 +1612,11 @@ handle_message (struct kefu_server_link *link,
   object = json_node_get_object (json_parser_get_root (parser));
   if (json_object_has_member (object, "type"))
     {
-      if (g_strcmp0 (kefu_json_get_string (object, "type"), "agent.state") == 0)
+      type = kefu_json_get_string (object, "type");
+      if (g_strcmp0 (type, "agent.state") == 0)
         on_agent_state_event (link, object);
+      else if (g_strcmp0 (type, "agent.updated") == 0)
+        on_agent_updated (link, object);
       return;
     }
   if (json_object_has_member (object, "ack") || json_object_has_member (object, "ids") ||

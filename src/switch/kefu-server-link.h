@@ -18,9 +18,14 @@
  *    spool.  Each batch and record carries an id made here and kept in the
  *    spool, so a retry is recognised by the server and never applied
  *    twice.  The spool is bounded by the disk only; it logs as it grows.
- *  - Agents' states come from the server: GET /v1/agents at start, after
- *    every reconnect and every agent_resync_ms, and the agent.state events
- *    of the WebSocket in between; each change reaches the agent handler.
+ *  - Agents come from the server: GET /v1/agents at start, after every
+ *    reconnect, at once when the server's agent.updated notice says an
+ *    administrator changed one (created, changed, removed; a new SIP
+ *    password), and every agent_resync_ms as a safety net; their states
+ *    also from the agent.state events of the WebSocket in between; each
+ *    change reaches the agent handler, and each agent.updated the
+ *    agents_changed handler (for what the switch reads besides the list:
+ *    the SIP credentials).
  *  - Requests the IVR and the registrar need (SIP credentials, customer
  *    lookups, ...) are asynchronous, each with its handler and a timeout.
  *  - Its health (connected, reconnecting with backoff, spooling N items)
@@ -89,8 +94,9 @@ struct kefu_server_link_health {
 };
 
 /* An agent as kefu-server has them.  why says what the change is:
- *   "sync"     from GET /v1/agents (start, reconnect, periodic resync):
- *              every known agent, whether it changed or not;
+ *   "sync"     from GET /v1/agents (start, reconnect, agent.updated,
+ *              periodic resync): every known agent, whether it changed
+ *              or not;
  *   "state"    an agent.state event: the agent (or a supervisor) set the
  *              state in the desktop; extension and skills from the last sync;
  *   "removed"  the agent is no longer listed by the server.
@@ -132,10 +138,14 @@ typedef void (kefu_server_link_agent_h) (const struct kefu_server_link_agent *ag
 typedef void (kefu_server_link_health_h) (const struct kefu_server_link_health *health,
                                           void *arg);
 typedef void (kefu_server_link_done_h) (int err, void *arg);
+/* agent.updated: an administrator changed @username's record (its
+ * extension, skills or SIP password); the list is being read again. */
+typedef void (kefu_server_link_agents_changed_h) (const char *username, void *arg);
 
 struct kefu_server_link_handlers {
-  kefu_server_link_agent_h  *agent;    /* may be NULL */
-  kefu_server_link_health_h *health;   /* on every state change; may be NULL */
+  kefu_server_link_agent_h          *agent;           /* may be NULL */
+  kefu_server_link_health_h         *health;          /* on every state change; may be NULL */
+  kefu_server_link_agents_changed_h *agents_changed;  /* may be NULL */
 };
 
 /* Opens (and first checks) the spool, then starts connecting.  Items left

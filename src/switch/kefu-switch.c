@@ -20,8 +20,11 @@
 #include <unistd.h>
 
 enum {
-	/* a new phone or password registers this soon at the latest */
-	CREDS_REFRESH_MS = 15000,
+	/* kefu-server's agent.updated notice makes a new phone or password
+	 * work at once; this read is the safety net for one it missed */
+	CREDS_REFRESH_MS = 300000,
+	/* after a notice: a burst of them (an import) makes one read */
+	CREDS_CHANGED_MS = 50,
 	CREDS_RETRY_MS = 2000,
 	STOP_FLUSH_MS = 3000,
 	/* below this many bridged calls, a start says the range is small */
@@ -193,6 +196,16 @@ request_credentials(struct kefu_switch *sw)
 		tmr_start(&sw->tmr_creds, CREDS_RETRY_MS, on_creds_timer, sw);
 }
 
+/* An answer under way may be older than the change: read afresh. */
+static void
+on_creds_changed(void *arg)
+{
+	struct kefu_switch *sw = arg;
+
+	sw->creds_req = mem_deref(sw->creds_req);
+	request_credentials(sw);
+}
+
 /* --- the link's handlers ------------------------------------------------- */
 
 static void
@@ -247,16 +260,26 @@ on_link_agent(const struct kefu_server_link_agent *agent, void *arg)
 	}
 }
 
+/* An administrator changed an agent: a new agent's phone, a new SIP
+ * password or extension registers now, not at the next periodic read. */
+static void
+on_link_agents_changed(const char *username, void *arg)
+{
+	struct kefu_switch *sw = arg;
+
+	(void)username;
+	tmr_start(&sw->tmr_creds, CREDS_CHANGED_MS, on_creds_changed, sw);
+}
+
 static void
 on_link_health(const struct kefu_server_link_health *health, void *arg)
 {
 	struct kefu_switch *sw = arg;
 
-	if (health->state == KEFU_SERVER_LINK_CONNECTED &&
-	    !kefu_switch_registrar_credentials(sw->registrar)) {
-		tmr_cancel(&sw->tmr_creds);
-		request_credentials(sw);
-	}
+	/* connected, or again after a loss: no notice told of what changed
+	 * while the link was down */
+	if (health->state == KEFU_SERVER_LINK_CONNECTED)
+		tmr_start(&sw->tmr_creds, 0, on_creds_changed, sw);
 }
 
 /* --- SIP ----------------------------------------------------------------- */
@@ -692,6 +715,7 @@ kefu_switch_new(struct kefu_switch **swp, KefuSwitchConfig *config,
 	struct kefu_server_link_handlers lh = {
 		.agent = on_link_agent,
 		.health = on_link_health,
+		.agents_changed = on_link_agents_changed,
 	};
 	struct kefu_switch *sw;
 	int err;

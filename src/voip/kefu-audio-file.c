@@ -9,7 +9,6 @@
 
 #include "kefu-audio-file.h"
 
-#include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "kefu-audio-pulse.h"
+#include "kefu-io-error.h"
 #include "kefu-wav.h"
 
 struct kefu_audio_source {
@@ -229,7 +229,7 @@ kefu_audio_file_source_new (const char *path, bool loop, GError **error)
 
   if (kefu_wav_reader_get_rate (wav) != KEFU_AUDIO_RATE)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+      g_set_error (error, KEFU_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    "%s: %u Hz, but calls play 8000 Hz audio (convert it with sox)",
                    path, kefu_wav_reader_get_rate (wav));
       return NULL;
@@ -333,7 +333,7 @@ kefu_audio_open (const char *spec, bool loop,
 
   if (!g_str_has_prefix (spec, "file:"))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+      g_set_error (error, KEFU_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                    "unknown audio back-end “%s” "
                    "(file:IN.wav,OUT.wav, pulse:SOURCE,SINK or null)", spec);
       return FALSE;

@@ -9,8 +9,8 @@
  * first time a Pulse device, a device listing or a ringer is asked for, and
  * calling it through the table below.
  *
- * The module calls nothing in the library (it links GLib, GIO and libpulse
- * only): the stream state and back-end it hands out are wrapped in a
+ * The module calls nothing in the library (it links GLib and libpulse
+ * only, not GIO: its errors are KEFU_IO_ERROR's, kefu-io-error.h): the stream state and back-end it hands out are wrapped in a
  * source or sink by the library, and it adds devices to arrays the library
  * made.  Once loaded it stays loaded.
  */

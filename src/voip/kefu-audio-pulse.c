@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include "kefu-audio-pulse-module.h"
+#include "kefu-io-error.h"
 
 #include <glib/gi18n-lib.h>
 #include <gmodule.h>
@@ -132,11 +133,11 @@ set_unreachable (GError **error, int pa_error)
   const char *server = g_getenv ("PULSE_SERVER");
 
   if (server && *server)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED,
+    g_set_error (error, KEFU_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED,
                  _("Cannot reach the sound server “%s” named by PULSE_SERVER: %s"),
                  server, pa_strerror (pa_error));
   else
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED,
+    g_set_error (error, KEFU_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED,
                  _("Cannot reach the sound server (%s): is PulseAudio or PipeWire running? "
                    "PULSE_SERVER can name another one."),
                  pa_strerror (pa_error));
@@ -145,14 +146,14 @@ set_unreachable (GError **error, int pa_error)
 static void
 set_timed_out (GError **error)
 {
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+  g_set_error_literal (error, KEFU_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                        _("The sound server did not answer in time"));
 }
 
 static void
 set_lost (GError **error, int pa_error)
 {
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+  g_set_error (error, KEFU_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
                _("The sound server went away: %s"), pa_strerror (pa_error));
 }
 
@@ -403,10 +404,10 @@ connection_check_device (struct connection *c, bool is_sink, const char *device,
     return TRUE;
 
   if (is_sink)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+    g_set_error (error, KEFU_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                  _("There is no sound output “%s”"), device);
   else
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+    g_set_error (error, KEFU_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                  _("There is no sound input “%s”"), device);
 
   return FALSE;
@@ -646,11 +647,11 @@ call_stream_new (bool playback, const char *device, GError **error)
   else if (c->lost)
     set_lost (error, pa_context_errno (c->ctx));
   else if (device)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+    g_set_error (error, KEFU_IO_ERROR, G_IO_ERROR_FAILED,
                  _("Cannot open the sound device “%s”: %s"),
                  device, pa_strerror (pa_context_errno (c->ctx)));
   else
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+    g_set_error (error, KEFU_IO_ERROR, G_IO_ERROR_FAILED,
                  _("Cannot open the default sound device: %s"),
                  pa_strerror (pa_context_errno (c->ctx)));
 

@@ -26,8 +26,9 @@
  * in a call, that is logged once and the call goes on in silence.
  *
  * Opening (and listing) waits for the server, a few seconds at most.
- * Errors are G_IO_ERROR_CONNECTION_REFUSED when the server cannot be
- * reached, G_IO_ERROR_NOT_FOUND for a device name it does not know,
+ * Errors are G_IO_ERROR's (set as KEFU_IO_ERROR, kefu-io-error.h):
+ * G_IO_ERROR_CONNECTION_REFUSED when the server cannot be reached,
+ * G_IO_ERROR_NOT_FOUND for a device name it does not know,
  * G_IO_ERROR_TIMED_OUT when it does not answer, G_IO_ERROR_CONNECTION_CLOSED
  * when it goes away meanwhile, G_IO_ERROR_FAILED else.
  */
@@ -65,7 +66,9 @@ void kefu_audio_device_free (struct kefu_audio_device *device);
 /* Fills *sources (inputs; monitors of outputs are left out: they record
  * what plays, not the agent) and *sinks (outputs) with new GPtrArrays of
  * struct kefu_audio_device, in the server's order.  Blocks for a round trip
- * to the server: from the main thread, use the _async variant. */
+ * to the server: from the main thread, use the _async variant, which runs
+ * it on a GTask's thread (kefu-audio-pulse-async.c: whoever calls it links
+ * gio-2.0; libkefu-voip does not otherwise call into GIO). */
 gboolean kefu_audio_pulse_list_devices (GPtrArray **sources,
                                         GPtrArray **sinks,
                                         GError    **error);

@@ -129,11 +129,25 @@ db_to_power_ratio (double db)
   return (float) pow (10.0, db / 10.0);
 }
 
-static inline float
+/* 2·cos(2πf/rate), for 0 < f < rate/2, by cos's Taylor series: to x^32/32!
+ * it is exact to double precision for 0 < x < π.  Not libm's cos(): nothing
+ * else in a call on the softphone runs libm, and its first cos() brings
+ * its code and tables in, about 300 KB of resident pages (bench/phone-call).
+ * The thresholds below are pow() of constants, which an optimizing build
+ * folds. */
+static float
 goertzel_coeff (double freq,
                 guint  rate)
 {
-  return (float) (2.0 * cos (2.0 * G_PI * freq / rate));
+  double x = 2.0 * G_PI * freq / rate;
+  double term = 1.0, sum = 1.0;
+
+  for (int n = 1; n <= 16; n++)
+    {
+      term *= -x * x / ((2.0 * n - 1.0) * (2.0 * n));
+      sum += term;
+    }
+  return (float) (2.0 * sum);
 }
 
 /* Power of the window at one frequency, scaled so that a sine of peak A

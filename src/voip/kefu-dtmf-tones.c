@@ -8,10 +8,6 @@
 #include <math.h>
 #include <string.h>
 
-/* 0 dBm0 sits 3.14 dB under the G.711 A-law overload point (G.711 table). */
-#define DBM0_HEADROOM_DB 3.14
-#define FULL_SCALE       32768.0
-
 static const double low_group_hz[4] = { 697.0, 770.0, 852.0, 941.0 };
 static const double high_group_hz[4] = { 1209.0, 1336.0, 1477.0, 1633.0 };
 static const char keypad[4][5] = { "123A", "456B", "789C", "*0#D" };
@@ -63,12 +59,6 @@ kefu_dtmf_digit_frequencies (char    digit,
           return TRUE;
         }
   return FALSE;
-}
-
-double
-kefu_dbm0_to_amplitude (double dbm0)
-{
-  return FULL_SCALE * pow (10.0, (dbm0 - DBM0_HEADROOM_DB) / 20.0);
 }
 
 void

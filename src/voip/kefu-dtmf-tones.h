@@ -13,6 +13,8 @@
 
 #include <glib.h>
 
+#include <math.h>
+
 G_BEGIN_DECLS
 
 typedef struct {
@@ -34,8 +36,16 @@ gboolean kefu_dtmf_digit_frequencies  (char    digit,
                                        double *low_hz,
                                        double *high_hz);
 
-/* Peak amplitude in 16-bit PCM of a sine at `dbm0`. */
-double   kefu_dbm0_to_amplitude       (double dbm0);
+/* 0 dBm0 sits 3.14 dB under the G.711 A-law overload point (G.711 table). */
+#define KEFU_DBM0_HEADROOM_DB 3.14
+
+/* Peak amplitude in 16-bit PCM of a sine at `dbm0`.  Inline, so that a
+ * constant level costs no pow() at run time (kefu-dtmf-detector.c). */
+static inline double
+kefu_dbm0_to_amplitude (double dbm0)
+{
+  return 32768.0 * pow (10.0, (dbm0 - KEFU_DBM0_HEADROOM_DB) / 20.0);
+}
 
 /* Appends each digit of `digits` (tone, then gap) to `pcm`, a GArray of
  * gint16, at `rate` Hz.  spec NULL means defaults.  Returns FALSE and

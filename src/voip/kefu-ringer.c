@@ -14,6 +14,7 @@
 #include <math.h>
 
 #include "kefu-audio-pulse.h"
+#include "kefu-io-error.h"
 #include "kefu-wav.h"
 
 enum {
@@ -123,7 +124,7 @@ kefu_ringer_set_tone_file (struct kefu_ringer *ringer, const char *path, GError 
         return FALSE;
       if (n == 0)
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+          g_set_error (error, KEFU_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                        _("“%s” holds no sound"), path);
           return FALSE;
         }

@@ -57,6 +57,7 @@
 #include "kefu-dtmf-detector.h"
 #include "kefu-dtmf-tones.h"
 #include "kefu-g711.h"
+#include "kefu-io-error.h"
 #include "kefu-jitter-buffer.h"
 #include "kefu-opus.h"
 #include "kefu-rfc4733.h"
@@ -1728,7 +1729,7 @@ kefu_rtp_stream_record_start(struct kefu_rtp_stream *s, const char *path,
 	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
 	if (s->rec) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+		g_set_error(error, KEFU_IO_ERROR, G_IO_ERROR_BUSY,
 			    _("This call is already being recorded to %s"),
 			    kefu_call_recorder_get_path(s->rec));
 		return FALSE;

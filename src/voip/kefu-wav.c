@@ -5,7 +5,6 @@
 
 #include "kefu-wav.h"
 
-#include <gio/gio.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
@@ -14,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "kefu-io-error.h"
 
 #define WAVE_FORMAT_PCM        0x0001
 #define WAVE_FORMAT_EXTENSIBLE 0xFFFE
@@ -60,7 +61,7 @@ static gboolean
 set_invalid (GError     **error,
              const char  *reason)
 {
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, reason);
+  g_set_error_literal (error, KEFU_IO_ERROR, G_IO_ERROR_INVALID_DATA, reason);
   return FALSE;
 }
 
@@ -377,7 +378,7 @@ reader_new (const char  *path,
   if (!find_samples (read_at_file, self, (guint64) st.st_size, max_channels, &self->layout,
                      &local_error))
     {
-      if (local_error->domain == G_IO_ERROR)
+      if (local_error->domain == KEFU_IO_ERROR)
         g_set_error (error, local_error->domain, local_error->code, "%s: %s", path,
                      local_error->message);
       else
@@ -639,7 +640,7 @@ fail_errno (KefuWavWriter  *self,
             GError        **error)
 {
   if (self->failure == NULL)
-    self->failure = g_error_new (G_IO_ERROR, g_io_error_from_errno (saved_errno),
+    self->failure = g_error_new (KEFU_IO_ERROR, kefu_io_error_from_errno (saved_errno),
                                  _("Cannot write %s: %s"), self->path,
                                  g_strerror (saved_errno));
   if (error != NULL)
@@ -698,7 +699,7 @@ kefu_wav_writer_new (const char  *path,
   if (fd < 0)
     {
       saved_errno = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+      g_set_error (error, KEFU_IO_ERROR, kefu_io_error_from_errno (saved_errno),
                    _("Cannot create %s: %s"), path, g_strerror (saved_errno));
       return NULL;
     }
@@ -707,7 +708,7 @@ kefu_wav_writer_new (const char  *path,
   write_header (header, rate, channels, 0);
   if (!write_all (fd, header, sizeof header, 0, FALSE, &saved_errno))
     {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+      g_set_error (error, KEFU_IO_ERROR, kefu_io_error_from_errno (saved_errno),
                    _("Cannot write %s: %s"), path, g_strerror (saved_errno));
       (void) close (fd);
       return NULL;

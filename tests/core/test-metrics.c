@@ -25,6 +25,7 @@
  *   other      wait 30                                   overflowed
  *
  * offered 8, answered 4, answered within 3, short 1, abandoned 2, other 1
+ * (overflowed 1)
  * service level: 3/4 | 3/(4+2) | 3/(8-1)
  * ASA 55/4, AHT (500+30+100)/4, abandonment rate 2/(8-1)
  * agent time: 7200 s staffed, 4500 s busy -> occupancy 0.625
@@ -37,7 +38,7 @@ static const KefuCallSample morning_calls[] = {
   { KEFU_CALL_OUTCOME_ABANDONED, 4.9, 0.0, 0.0, 0.0 },
   { KEFU_CALL_OUTCOME_ABANDONED, 5.0, 0.0, 0.0, 0.0 },
   { KEFU_CALL_OUTCOME_ABANDONED, 60.0, 0.0, 0.0, 0.0 },
-  { KEFU_CALL_OUTCOME_OTHER, 30.0, 0.0, 0.0, 0.0 },
+  { KEFU_CALL_OUTCOME_OTHER, 30.0, 0.0, 0.0, 0.0, TRUE },
 };
 
 static void
@@ -66,6 +67,7 @@ assert_metrics_equal (const KefuMetrics *a,
   g_assert_cmpuint (a->abandoned, ==, b->abandoned);
   g_assert_cmpuint (a->short_abandoned, ==, b->short_abandoned);
   g_assert_cmpuint (a->other, ==, b->other);
+  g_assert_cmpuint (a->overflowed, ==, b->overflowed);
   g_assert_cmpuint (a->answered_within, ==, b->answered_within);
   g_assert_cmpfloat_with_epsilon (a->answered_wait_s, b->answered_wait_s, 1e-9);
   g_assert_cmpfloat_with_epsilon (a->abandoned_wait_s, b->abandoned_wait_s, 1e-9);
@@ -105,6 +107,7 @@ test_metrics_counts (void)
   g_assert_cmpuint (metrics.short_abandoned, ==, 1);
   g_assert_cmpuint (metrics.abandoned, ==, 2);
   g_assert_cmpuint (metrics.other, ==, 1);
+  g_assert_cmpuint (metrics.overflowed, ==, 1);
   g_assert_cmpfloat_with_epsilon (metrics.abandoned_wait_s, 65.0, EPSILON);
 
   g_assert_cmpfloat_with_epsilon (kefu_metrics_asa (&metrics), 13.75, EPSILON);
@@ -325,7 +328,8 @@ static void
 test_metrics_json (void)
 {
   static const char * const counts[] = {
-    "offered", "answered", "abandoned", "short_abandoned", "other", "answered_within",
+    "offered", "answered", "abandoned", "short_abandoned", "other", "overflowed",
+    "answered_within",
   };
   static const char * const figures[] = {
     "service_level", "asa", "aht", "abandonment_rate", "occupancy",
@@ -351,6 +355,7 @@ test_metrics_json (void)
   g_assert_cmpint (json_object_get_int_member (object, "abandoned"), ==, 2);
   g_assert_cmpint (json_object_get_int_member (object, "short_abandoned"), ==, 1);
   g_assert_cmpint (json_object_get_int_member (object, "other"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (object, "overflowed"), ==, 1);
   g_assert_cmpint (json_object_get_int_member (object, "answered_within"), ==, 3);
   assert_member_double (object, "service_level", 3.0 / 7.0);
   assert_member_double (object, "asa", 13.75);

@@ -482,6 +482,38 @@ test_quit_hangs_up (Fixture *fx, gconstpointer data)
   g_assert_cmpstr (json_object_get_string_member (ev, "reason"), ==, "local hangup");
 }
 
+/* In a call, kefu-phone maps neither GIO nor GObject, nor what they load:
+ * they were most of its memory beyond baresip's (bench/phone-call). */
+static void
+test_no_gio (Fixture *fx, gconstpointer data)
+{
+  guint16 port = free_udp_port ();
+  g_autoptr(GSubprocess) sipp = start_sipp (fx, "uas-answer.xml", port, NULL);
+  g_autofree char *dial = g_strdup_printf ("dial sip:bob@127.0.0.1:%u", port);
+  g_autofree char *maps_path = NULL;
+  g_autofree char *maps = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *const unwanted[] = {
+    "/libgio-2.0.so", "/libgobject-2.0.so", "/libffi.so", "/libmount.so", "/libselinux.so",
+  };
+
+  start_phone (fx, "--listen", "127.0.0.1:0", "--audio", "null");
+  wait_event (fx, "ready");
+  send_command (fx, dial);
+  wait_event (fx, "established");
+
+  maps_path = g_strdup_printf ("/proc/%s/maps", g_subprocess_get_identifier (fx->phone));
+  g_file_get_contents (maps_path, &maps, NULL, &error);
+  g_assert_no_error (error);
+  for (gsize i = 0; i < G_N_ELEMENTS (unwanted); i++)
+    if (strstr (maps, unwanted[i]))
+      g_error ("kefu-phone maps %s:\n%s", unwanted[i], maps);
+
+  send_command (fx, "quit");
+  assert_phone_exit_ok (fx);
+  kefu_test_assert_sipp_completed (sipp);
+}
+
 /* --account registers (digest); SIGTERM un-REGISTERs (sipp checks the
  * expires=0) and exits 0. */
 static void
@@ -590,6 +622,12 @@ test_bad_options (Fixture *fx, gconstpointer data)
     { "--audio", "speaker", "--audio" },
     { "--audio", not_wav_spec, "cannot play" },
     { "--listen", "localhost:5080", "--listen" },
+    { "--listen", "127.0.0.1", "--listen" },
+    { "--listen", "127.0.0.1:", "--listen" },
+    { "--listen", "127.0.0.1:65536", "--listen" },
+    { "--listen", "127.0.0.1:50x", "--listen" },
+    { "--listen", "[::1:5080", "--listen" },
+    { "--listen", "[::1]5080", "--listen" },
     { "--no-such-option", NULL, "no-such-option" },
   };
 
@@ -635,6 +673,7 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/cli/quit-hangs-up", Fixture, NULL, fixture_set_up, test_quit_hangs_up,
               fixture_tear_down);
+  g_test_add ("/cli/no-gio", Fixture, NULL, fixture_set_up, test_no_gio, fixture_tear_down);
   g_test_add ("/cli/register-sigterm", Fixture, NULL, fixture_set_up, test_register_sigterm,
               fixture_tear_down);
   g_test_add ("/cli/bad-commands", Fixture, NULL, fixture_set_up, test_bad_commands,

@@ -653,8 +653,19 @@ test_chunked_feeding (void)
 
   g_assert_cmpstr (whole->digits->str, ==, ALL_DIGITS "159D");
   g_assert_cmpstr (chunked->digits->str, ==, whole->digits->str);
-  g_assert_cmpmem (chunked->events->data, chunked->events->len * sizeof (KefuDtmfDigit),
-                   whole->events->data, whole->events->len * sizeof (KefuDtmfDigit));
+  /* member by member: the padding of the structs the detector hands out
+   * is whatever its stack held */
+  g_assert_cmpuint (chunked->events->len, ==, whole->events->len);
+  for (guint i = 0; i < whole->events->len; i++)
+    {
+      const KefuDtmfDigit *c = &g_array_index (chunked->events, KefuDtmfDigit, i);
+      const KefuDtmfDigit *w = &g_array_index (whole->events, KefuDtmfDigit, i);
+
+      g_assert_cmpint (c->digit, ==, w->digit);
+      g_assert_cmpuint (c->start, ==, w->start);
+      g_assert_cmpuint (c->duration, ==, w->duration);
+      g_assert_cmpuint (c->rate, ==, w->rate);
+    }
 }
 
 /* A digit still sounding is reported by _finish, and get_current sees it. */
