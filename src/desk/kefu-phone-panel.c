@@ -1124,7 +1124,33 @@ on_transfer_failed (KefuCall       *call,
                                               peer, reason && reason[0] ? reason : _("refused"));
 
   set_transfer_status (self, call, NULL);
+  /* a consult transfer: the colleague's call is no longer being handed over */
+  if (call == self->consult_held && self->consult_call)
+    set_transfer_status (self, self->consult_call, NULL);
   show_message (self, message);
+}
+
+static void
+on_hold_failed (KefuCall       *call,
+                gboolean        hold,
+                const char     *reason,
+                KefuPhonePanel *self)
+{
+  g_autofree char *peer = describe_peer (call);
+  g_autofree char *message = NULL;
+
+  /* what matters is who hears what: a customer not held hears the agent */
+  if (hold)
+    message = g_strdup_printf (_("%s’s phone did not accept the hold: they can still hear you."),
+                               peer);
+  else
+    message = g_strdup_printf (_("%s’s phone did not accept the resume: they are still on hold."),
+                               peer);
+  g_debug ("hold failed: %s", reason);
+  show_message (self, message);
+  /* the hold button goes back to what the call is */
+  if (call == self->selected_call)
+    update_controls (self);
 }
 
 static void unwatch_call (KefuPhonePanel *self, KefuCall *call);
@@ -1196,6 +1222,7 @@ watch_call (KefuPhonePanel *self,
   g_signal_connect (call, "transfer-progress", G_CALLBACK (on_transfer_progress), self);
   g_signal_connect (call, "transfer-failed", G_CALLBACK (on_transfer_failed), self);
   g_signal_connect (call, "transfer-requested", G_CALLBACK (on_transfer_requested), self);
+  g_signal_connect (call, "hold-failed", G_CALLBACK (on_hold_failed), self);
 }
 
 static void

@@ -40,6 +40,14 @@ enum dtmf_mode {
 	DTMF_INBAND,
 };
 
+/* A hold or resume asked for while the opposite is under way: it goes
+ * once that one is settled, so that only one offer of ours is out. */
+enum hold_then {
+	HOLD_THEN_NONE,
+	HOLD_THEN_HOLD,
+	HOLD_THEN_RESUME,
+};
+
 struct kefu_calls {
 	struct kefu_phone_loop *loop;    /* borrowed: the loop owns us */
 	struct kefu_ua *ua;              /* borrowed: attached before us */
@@ -86,6 +94,17 @@ struct call {
 	bool established;
 	bool closed;
 	bool hold_pending;               /* our re-INVITE is out */
+	bool hold_asked;                 /* what it asks: hold, or resume */
+	bool hold_before;                /* held before it: what a failure
+					    goes back to */
+	bool hold_given_up;              /* it went unanswered too long: its
+					    answer may still come, and the
+					    SDP's own direction is what we
+					    offered, not what goes */
+	enum hold_then hold_then;
+	struct tmr tmr_hold;             /* KEFU_CALLS_HOLD_ANSWER_MS while
+					    hold_pending; else hold_then */
+	enum kefu_sdp_dir media_dir;     /* what the stream was last set to */
 	bool remote_hold;                /* as last reported */
 	struct tmr tmr_free;
 	char *cuser;                     /* our Contact user in this call */
@@ -146,3 +165,4 @@ void call_refer_progress(struct call *call, uint16_t scode,
 			 const char *reason);
 void call_conference_leave(struct call *call);
 void call_hold_answered(struct call *call);
+void call_hold_failed(struct call *call);

@@ -42,6 +42,8 @@ kefu_call_event_type_name(enum kefu_call_event_type type)
 	case KEFU_CALL_EVENT_ESTABLISHED:    return "established";
 	case KEFU_CALL_EVENT_HELD:           return "held";
 	case KEFU_CALL_EVENT_RESUMED:        return "resumed";
+	case KEFU_CALL_EVENT_HOLD_FAILED:    return "hold failed";
+	case KEFU_CALL_EVENT_RESUME_FAILED:  return "resume failed";
 	case KEFU_CALL_EVENT_REMOTE_HOLD:    return "remote hold";
 	case KEFU_CALL_EVENT_REMOTE_RESUMED: return "remote resumed";
 	case KEFU_CALL_EVENT_CLOSED:         return "closed";
@@ -196,6 +198,7 @@ call_destructor(void *arg)
 
 	tmr_cancel(&call->tmr_free);
 	tmr_cancel(&call->tmr_xfer);
+	tmr_cancel(&call->tmr_hold);
 	list_unlink(&call->le);
 	/* before the session: a subscription still up ends with its own
 	 * NOTIFY in the dialog the session keeps */
@@ -366,7 +369,11 @@ call_media_update(struct call *call)
 		}
 	}
 
-	dir = kefu_sdp_media_dir(call->sdp);
+	/* While an offer of ours is out or went unanswered, the SDP says
+	 * what we offered; the media goes on as last agreed. */
+	dir = call->hold_pending || call->hold_given_up ? call->media_dir
+		: kefu_sdp_media_dir(call->sdp);
+	call->media_dir = dir;
 	p.codec = codec.name;
 	p.pt = codec.pt;
 	p.srate = codec.srate;
@@ -424,6 +431,7 @@ call_alloc(struct call **callp, struct kefu_calls *calls, guint id,
 	call->dir = dir;
 	tmr_init(&call->tmr_free);
 	tmr_init(&call->tmr_xfer);
+	tmr_init(&call->tmr_hold);
 
 	if (account_id) {
 		err = str_dup(&call->account_id, account_id);
@@ -461,6 +469,104 @@ call_alloc(struct call **callp, struct kefu_calls *calls, guint id,
 	return err;
 }
 
+/* --- hold and resume ------------------------------------------------------ */
+
+/* libre 1.1 tells of our re-INVITE only when it succeeds (the answer
+ * handler).  A failure response (488, 500, 603...) it drops without a
+ * word; a 491 it answers by sending the offer again after RFC 3261 14.1's
+ * wait (3 s when we placed the call, 1 s else), as often as 491 comes; a
+ * re-INVITE nobody answers ends the whole call after 32 s.  Nor can we
+ * send the re-INVITE ourselves on its dialog: the ACK of a 200 and its
+ * retransmissions, the auth challenge and the far end's crossing
+ * re-INVITE are all sipsess's to handle.  So a hold or resume that brings
+ * no answer in KEFU_CALLS_HOLD_ANSWER_MS counts as refused: the UI hears
+ * so, and the call goes back to how it was, which is how the far end
+ * still has it. */
+
+static void on_hold_then(void *arg);
+
+/* A request queued behind the settled one goes now, unless the call is
+ * as it asks already.  true: it went (the transfer, if any, waits on). */
+static bool
+call_hold_queue_next(struct call *call)
+{
+	bool hold = call->hold_then == HOLD_THEN_HOLD;
+
+	if (call->hold_then == HOLD_THEN_NONE ||
+	    hold == kefu_sdp_media_local_hold(call->sdp)) {
+		call->hold_then = HOLD_THEN_NONE;
+		return false;
+	}
+
+	/* from a timer: an offer made inside libre's answer handler would
+	 * lose its body for a retry */
+	tmr_start(&call->tmr_hold, 0, on_hold_then, call);
+
+	return true;
+}
+
+static void
+on_hold_then(void *arg)
+{
+	struct call *call = arg;
+	bool hold = call->hold_then == HOLD_THEN_HOLD;
+	int err;
+
+	if (call->closed || call->hold_then == HOLD_THEN_NONE)
+		return;
+
+	call->hold_then = HOLD_THEN_NONE;
+	err = kefu_calls_hold(call->calls, call->id, hold);
+	if (err) {
+		g_message("call %u: %s: %s", call->id, hold ? "hold" : "resume",
+			  g_strerror(err));
+		call_hold_failed(call);
+	}
+}
+
+/* Our hold (resume) took: the far end answered our offer, or made one of
+ * its own that we answered with what we asked for. */
+static void
+call_hold_done(struct call *call)
+{
+	call_post_media_event(call, kefu_sdp_media_local_hold(call->sdp)
+			      ? KEFU_CALL_EVENT_HELD
+			      : KEFU_CALL_EVENT_RESUMED);
+	if (!call_hold_queue_next(call))
+		call_hold_answered(call);
+}
+
+static void
+on_hold_timeout(void *arg)
+{
+	struct call *call = arg;
+	struct posted_event *pe;
+
+	if (call->closed || !call->hold_pending)
+		return;
+
+	g_message("call %u: no answer accepting our %s in %u ms", call->id,
+		  call->hold_asked ? "hold" : "resume",
+		  KEFU_CALLS_HOLD_ANSWER_MS);
+
+	call->hold_pending = false;
+	call->hold_given_up = true;
+	kefu_sdp_media_set_dir(call->sdp, call->hold_before
+			       ? KEFU_SDP_SENDONLY : KEFU_SDP_SENDRECV);
+
+	pe = call_event_new(call, call->hold_asked
+			    ? KEFU_CALL_EVENT_HOLD_FAILED
+			    : KEFU_CALL_EVENT_RESUME_FAILED);
+	call_event_add_media(pe, call);
+	pe->ev.reason = g_strdup_printf("not accepted by the far end "
+					"within %u s",
+					KEFU_CALLS_HOLD_ANSWER_MS / 1000);
+	call_post(call, pe);
+
+	if (!call_hold_queue_next(call))
+		call_hold_failed(call);
+}
+
 /* --- sipsess handlers ---------------------------------------------------- */
 
 int
@@ -486,7 +592,7 @@ static int
 on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 {
 	struct call *call = arg;
-	bool remote_hold;
+	bool remote_hold, hold_done;
 	size_t pos = msg->mb->pos;
 	int err;
 
@@ -504,6 +610,16 @@ on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 	if (err)
 		return err;
 
+	/* libre takes the far end's re-INVITE only with none of ours out,
+	 * and drops ours that waited to go (a 491's retry): our answer says
+	 * what we asked for, so that settles our hold */
+	hold_done = call->established && call->hold_pending;
+	if (hold_done) {
+		call->hold_pending = false;
+		tmr_cancel(&call->tmr_hold);
+	}
+	call->hold_given_up = false;
+
 	if (call->established)
 		call_media_update(call);
 
@@ -514,6 +630,9 @@ on_offer(struct mbuf **descp, const struct sip_msg *msg, void *arg)
 				 ? KEFU_CALL_EVENT_REMOTE_HOLD
 				 : KEFU_CALL_EVENT_REMOTE_RESUMED);
 	}
+
+	if (hold_done)
+		call_hold_done(call);
 
 	return 0;
 }
@@ -526,6 +645,7 @@ on_answer(const struct sip_msg *msg, void *arg)
 	struct call *call = arg;
 	struct mbuf *mb = msg->mb;
 	size_t pos = mb->pos;
+	bool late, hold_done;
 	int err;
 
 	/* a 200 may leave out the answer already given in a 183 */
@@ -541,16 +661,24 @@ on_answer(const struct sip_msg *msg, void *arg)
 		return err == KEFU_SDP_ENOCODEC ? EMEDIUMTYPE : err;
 	}
 
+	/* An answer after we gave up on our offer: the far end took it
+	 * late, so the call is now as that offer asked. */
+	late = !call->hold_pending && call->hold_given_up;
+	if (late)
+		kefu_sdp_media_set_dir(call->sdp, call->hold_asked
+				       ? KEFU_SDP_SENDONLY : KEFU_SDP_SENDRECV);
+	hold_done = call->established && (call->hold_pending || late);
+	if (call->hold_pending) {
+		call->hold_pending = false;
+		tmr_cancel(&call->tmr_hold);
+	}
+	call->hold_given_up = false;
+
 	if (call->established)
 		call_media_update(call);
 
-	if (call->hold_pending) {
-		call->hold_pending = false;
-		call_post_media_event(call, kefu_sdp_media_local_hold(call->sdp)
-				 ? KEFU_CALL_EVENT_HELD
-				 : KEFU_CALL_EVENT_RESUMED);
-		call_hold_answered(call);
-	}
+	if (hold_done)
+		call_hold_done(call);
 
 	return 0;
 }
@@ -1029,6 +1157,7 @@ kefu_calls_hold(struct kefu_calls *calls, guint call_id, bool hold)
 {
 	struct mbuf *desc = NULL;
 	struct call *call;
+	bool was_held;
 	int err;
 
 	if (!calls)
@@ -1040,6 +1169,15 @@ kefu_calls_hold(struct kefu_calls *calls, guint call_id, bool hold)
 	if (!call->established)
 		return EPROTO;
 
+	/* one offer of ours at a time, so that each answer is known to be
+	 * for the offer it answers */
+	if (call->hold_pending) {
+		call->hold_then = hold == call->hold_asked ? HOLD_THEN_NONE
+			: hold ? HOLD_THEN_HOLD : HOLD_THEN_RESUME;
+		return 0;
+	}
+
+	was_held = kefu_sdp_media_local_hold(call->sdp);
 	err = kefu_sdp_media_hold(call->sdp, hold, &desc);
 	if (err)
 		return err;
@@ -1047,12 +1185,19 @@ kefu_calls_hold(struct kefu_calls *calls, guint call_id, bool hold)
 	err = sipsess_modify(call->sess, desc);
 	mem_deref(desc);
 	if (err) {
-		kefu_sdp_media_set_dir(call->sdp, hold ? KEFU_SDP_SENDRECV
-				       : KEFU_SDP_SENDONLY);
+		kefu_sdp_media_set_dir(call->sdp, was_held ? KEFU_SDP_SENDONLY
+				       : KEFU_SDP_SENDRECV);
+		/* the SDP's own direction is that of the offer not sent */
+		call->hold_given_up = true;
 		return err;
 	}
 
+	call->hold_then = HOLD_THEN_NONE;
 	call->hold_pending = true;
+	call->hold_asked = hold;
+	call->hold_before = was_held;
+	tmr_start(&call->tmr_hold, KEFU_CALLS_HOLD_ANSWER_MS, on_hold_timeout,
+		  call);
 
 	return 0;
 }

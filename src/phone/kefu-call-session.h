@@ -27,6 +27,13 @@
  * transcoding; Opus is there for peers that prefer it. */
 #define KEFU_CALLS_DEFAULT_CODECS "pcmu,pcma,opus"
 
+/* How long our hold or resume re-INVITE may go unanswered before it counts
+ * as refused.  libre 1.1 drops a failure response to a re-INVITE without a
+ * word, so only the answer that never came tells.  It leaves room for the
+ * one retry RFC 3261 14.1 makes after a 491 (libre waits 3 s when we
+ * placed the call, 1 s otherwise) and for UDP retransmissions. */
+#define KEFU_CALLS_HOLD_ANSWER_MS 5000
+
 G_BEGIN_DECLS
 
 enum kefu_call_event_type {
@@ -35,6 +42,13 @@ enum kefu_call_event_type {
   KEFU_CALL_EVENT_ESTABLISHED,    /* codec and telephone-event are set */
   KEFU_CALL_EVENT_HELD,           /* our hold re-INVITE was accepted */
   KEFU_CALL_EVENT_RESUMED,        /* our resume re-INVITE was accepted */
+  /* Our hold (resume) re-INVITE was not accepted in time
+   * (KEFU_CALLS_HOLD_ANSWER_MS): refused, or never answered.  The call
+   * stays as it was (the media fields say how) and the peer still hears
+   * us (is still held); reason says why.  An answer that comes later all
+   * the same is reported as HELD (RESUMED) then. */
+  KEFU_CALL_EVENT_HOLD_FAILED,
+  KEFU_CALL_EVENT_RESUME_FAILED,
   KEFU_CALL_EVENT_REMOTE_HOLD,    /* the peer put us on hold */
   KEFU_CALL_EVENT_REMOTE_RESUMED, /* the peer took us off hold */
   KEFU_CALL_EVENT_CLOSED,         /* see scode and reason; the id is dead */
@@ -87,10 +101,11 @@ struct kefu_call_event {
   char *reason;                 /* CLOSED: "local hangup", "remote hangup",
                                    "cancelled", "timeout", "transferred",
                                    "replaced", or the SIP reason
-                                   phrase of a failure response */
+                                   phrase of a failure response;
+                                   HOLD_FAILED, RESUME_FAILED: why */
   bool early_media;             /* PROGRESS: the response carried SDP */
 
-  /* ESTABLISHED, HELD, RESUMED, REMOTE_*: the negotiated stream */
+  /* ESTABLISHED, HELD, RESUMED, *_FAILED, REMOTE_*: the negotiated stream */
   char *codec;                  /* "PCMU", "PCMA", "opus" */
   int codec_pt;
   uint32_t srate;
@@ -156,6 +171,9 @@ int  kefu_calls_answer (struct kefu_calls *calls, guint call_id);
 /* 486 Busy Here or 603 Decline (any 4xx-6xx) to an unanswered INVITE */
 int  kefu_calls_reject (struct kefu_calls *calls, guint call_id, uint16_t scode);
 int  kefu_calls_hangup (struct kefu_calls *calls, guint call_id);
+/* Hold or resume by re-INVITE: HELD (RESUMED) or HOLD_FAILED
+ * (RESUME_FAILED) follows.  Asking for what is under way already sends
+ * nothing more; asking for the opposite sends it after the first. */
 int  kefu_calls_hold (struct kefu_calls *calls, guint call_id, bool hold);
 /* Digits "0-9*#A-D" in the configured DTMF mode.  ENOTSUP: rfc4733 mode
  * without telephone-event negotiated; EPROTO: no media yet. */
@@ -182,7 +200,9 @@ int  kefu_calls_transfer (struct kefu_calls *calls, guint call_id, const char *t
 /* Attended transfer: REFER the far end of @call_id to the far end of
  * @target_id with Replaces; progress as for a blind transfer.  The REFER
  * goes once the hold of @call_id is acknowledged (a call not held is put
- * on hold first).  EPROTO: one of them is not established. */
+ * on hold first); a hold that fails fails the transfer (TRANSFER_FAILED
+ * after HOLD_FAILED), both calls still up.  EPROTO: one of them is not
+ * established. */
 int  kefu_calls_transfer_attended (struct kefu_calls *calls, guint call_id, guint target_id);
 /* The application's decision on a REFER event: place the call it asks for
  * as @new_id (carrying its Replaces and Referred-By; NOTIFYs tell the

@@ -367,13 +367,12 @@ kefu_calls_transfer_attended(struct kefu_calls *calls, guint call_id,
 		return EALREADY;
 
 	/* The REFER goes only once the transferee is held (acknowledged),
-	 * so it never hears the consultation; we hold it if need be. */
+	 * so it never hears the consultation; we hold it if need be (after
+	 * a resume under way, if one is). */
 	if (call->hold_pending || !kefu_sdp_media_local_hold(call->sdp)) {
-		if (!call->hold_pending) {
-			err = kefu_calls_hold(calls, call_id, true);
-			if (err)
-				return err;
-		}
+		err = kefu_calls_hold(calls, call_id, true);
+		if (err)
+			return err;
 		call->xfer_after_hold = target_id;
 		return 0;
 	}
@@ -404,10 +403,11 @@ kefu_calls_transfer_attended(struct kefu_calls *calls, guint call_id,
 	return err;
 }
 
-/* Our hold re-INVITE was answered: an attended transfer waiting for it
- * goes now, or fails if the hold did not take. */
-void
-call_hold_answered(struct call *call)
+/* Our hold or resume is settled: an attended transfer waiting for it
+ * goes now if the call is held, else it fails with @why_not, and both
+ * calls stay as they are, for the agent to hang up or try again. */
+static void
+hold_settled(struct call *call, const char *why_not)
 {
 	guint target = call->xfer_after_hold;
 	int err;
@@ -420,9 +420,22 @@ call_hold_answered(struct call *call)
 		? kefu_calls_transfer_attended(call->calls, call->id, target)
 		: EPROTO;
 	if (err)
-		call_post_transfer_failed(call, 0, err == EPROTO
-					  ? "the call could not be held"
+		call_post_transfer_failed(call, 0, err == EPROTO ? why_not
 					  : g_strerror(err));
+}
+
+/* The far end answered our re-INVITE (or the call was resumed since). */
+void
+call_hold_answered(struct call *call)
+{
+	hold_settled(call, "the call could not be held");
+}
+
+/* Our re-INVITE brought no answer in time (kefu-call-session.c). */
+void
+call_hold_failed(struct call *call)
+{
+	hold_settled(call, "the far end did not accept the hold");
 }
 
 /* --- the far end's REFER: the application's decision --------------------- */
@@ -610,7 +623,8 @@ kefu_calls_conference(struct kefu_calls *calls, guint call_id,
 		call->audio_open = true;
 		call->in_conference = true;
 
-		if (kefu_sdp_media_local_hold(call->sdp) && !call->hold_pending)
+		/* a hold under way is followed by the resume */
+		if (kefu_sdp_media_local_hold(call->sdp))
 			(void)kefu_calls_hold(calls, call->id, false);
 
 		call_post_media_event(call, KEFU_CALL_EVENT_CONFERENCE);

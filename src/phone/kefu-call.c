@@ -48,6 +48,7 @@ enum {
   SIGNAL_TRANSFER_PROGRESS,
   SIGNAL_TRANSFER_FAILED,
   SIGNAL_TRANSFER_REQUESTED,
+  SIGNAL_HOLD_FAILED,
   N_SIGNALS
 };
 
@@ -274,6 +275,20 @@ kefu_call_class_init (KefuCallClass *klass)
   signals[SIGNAL_TRANSFER_REQUESTED] =
     g_signal_new ("transfer-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  /**
+   * KefuCall::hold-failed:
+   * @hold: %TRUE if putting the call on hold failed, %FALSE if resuming it
+   * @reason: why, in the engine's words
+   *
+   * The far end did not accept our hold (resume) in time: the call stays
+   * as it was (see #KefuCall:state), so a customer not held still hears
+   * the agent.  An attended transfer waiting for the hold fails too
+   * (::transfer-failed).  Should the far end accept it later all the
+   * same, the state follows.
+   */
+  signals[SIGNAL_HOLD_FAILED] =
+    g_signal_new ("hold-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_BOOLEAN, G_TYPE_STRING);
 }
 
 static void
@@ -332,6 +347,8 @@ kefu_call_handle_event (KefuCall                     *self,
     case KEFU_CALL_EVENT_ESTABLISHED:
     case KEFU_CALL_EVENT_HELD:
     case KEFU_CALL_EVENT_RESUMED:
+    case KEFU_CALL_EVENT_HOLD_FAILED:
+    case KEFU_CALL_EVENT_RESUME_FAILED:
     case KEFU_CALL_EVENT_REMOTE_HOLD:
     case KEFU_CALL_EVENT_REMOTE_RESUMED:
       set_string (self, &self->codec, ev->codec, PROP_CODEC);
@@ -352,6 +369,9 @@ kefu_call_handle_event (KefuCall                     *self,
         set_state (self, KEFU_CALL_STATE_REMOTE_HELD);
       else
         set_state (self, KEFU_CALL_STATE_ESTABLISHED);
+      if (ev->type == KEFU_CALL_EVENT_HOLD_FAILED || ev->type == KEFU_CALL_EVENT_RESUME_FAILED)
+        g_signal_emit (self, signals[SIGNAL_HOLD_FAILED], 0,
+                       ev->type == KEFU_CALL_EVENT_HOLD_FAILED, ev->reason);
       break;
     case KEFU_CALL_EVENT_DTMF:
       {

@@ -6,8 +6,9 @@
  * and queues commands on the phone thread through kefu-call-session.h.
  *
  * KefuPhone creates every KefuCall and feeds it the engine's events; the UI
- * only reads properties, connects to notify::state and "dtmf-received", and
- * calls the actions.  Main thread only (the thread that created the phone).
+ * only reads properties, connects to notify::state, "dtmf-received",
+ * "hold-failed" and the transfer signals, and calls the actions.  Main
+ * thread only (the thread that created the phone).
  *
  * The action names differ from the engine's kefu_call_answer/_hangup/...
  * (kefu-call-session.h), which take call ids and own those symbols.
@@ -64,6 +65,8 @@ gboolean kefu_call_accept      (KefuCall *self, GError **error);
 /* 486 Busy Here or 603 Decline (any 4xx-6xx) to a ringing incoming call */
 gboolean kefu_call_decline     (KefuCall *self, guint sip_code, GError **error);
 gboolean kefu_call_hang_up     (KefuCall *self, GError **error);
+/* The state becomes HELD (ESTABLISHED) once the far end accepts, or
+ * "hold-failed" tells that it did not. */
 gboolean kefu_call_put_on_hold (KefuCall *self, GError **error);
 gboolean kefu_call_resume      (KefuCall *self, GError **error);
 /* Digits from "0-9*#A-D", in the phone's DTMF mode */

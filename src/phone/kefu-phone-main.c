@@ -45,8 +45,9 @@
 /* The event names `wait` knows; printed by on_call_event and on_reg_event. */
 static const char *const event_names[] = {
   "registered", "registration_failed", "unregistered", "incoming", "ringing",
-  "progress", "established", "held", "resumed", "remote_hold", "remote_resumed",
-  "dtmf", "closed", "transfer_progress", "transfer_failed", "refer", "conference", NULL,
+  "progress", "established", "held", "resumed", "hold_failed", "resume_failed", "remote_hold",
+  "remote_resumed", "dtmf", "closed", "transfer_progress", "transfer_failed", "refer",
+  "conference", NULL,
 };
 
 typedef struct {
@@ -384,7 +385,9 @@ add_stats (GString *out, const struct kefu_rtp_stream_stats *st)
 
 /* atransfer URI: consult (hold the current call, call URI);
  * atransfer [complete]: hand the held call over to the consulted one;
- * atransfer cancel: hang up on the consulted one and resume. */
+ * atransfer cancel: hang up on the consulted one and resume.
+ * The consultation lasts until one of its calls ends: after a
+ * transfer_failed, complete or cancel may follow. */
 static void
 run_attended_transfer (KefuPhoneCli *cli, const char *arg)
 {
@@ -395,7 +398,8 @@ run_attended_transfer (KefuPhoneCli *cli, const char *arg)
     {
       GString *out;
 
-      if (cli->consult_call)
+      if (cli->consult_call && call_is_live (cli, cli->consult_call)
+          && call_is_live (cli, cli->consult_held))
         {
           print_error (cmd, "a consultation is under way already (atransfer complete or cancel)");
           return;
@@ -428,18 +432,18 @@ run_attended_transfer (KefuPhoneCli *cli, const char *arg)
     }
 
   if (!arg || g_str_equal (arg, "complete"))
-    check_queued (cmd, kefu_call_transfer_attended (cli->loop, cli->calls, cli->consult_held,
-                                                    cli->consult_call));
-  else if (g_str_equal (arg, "cancel"))
     {
-      check_queued (cmd, kefu_call_hangup (cli->loop, cli->calls, cli->consult_call));
-      check_queued (cmd, kefu_call_hold (cli->loop, cli->calls, cli->consult_held, FALSE));
+      check_queued (cmd, kefu_call_transfer_attended (cli->loop, cli->calls, cli->consult_held,
+                                                      cli->consult_call));
+      return;
     }
-  else
+  if (!g_str_equal (arg, "cancel"))
     {
       print_error (cmd, "atransfer URI | atransfer complete | atransfer cancel");
       return;
     }
+  check_queued (cmd, kefu_call_hangup (cli->loop, cli->calls, cli->consult_call));
+  check_queued (cmd, kefu_call_hold (cli->loop, cli->calls, cli->consult_held, FALSE));
   cli->consult_call = cli->consult_held = 0;
 }
 
@@ -863,6 +867,8 @@ on_call_event (const struct kefu_call_event *ev, void *arg)
     case KEFU_CALL_EVENT_ESTABLISHED: name = "established"; break;
     case KEFU_CALL_EVENT_HELD: name = "held"; break;
     case KEFU_CALL_EVENT_RESUMED: name = "resumed"; break;
+    case KEFU_CALL_EVENT_HOLD_FAILED: name = "hold_failed"; break;
+    case KEFU_CALL_EVENT_RESUME_FAILED: name = "resume_failed"; break;
     case KEFU_CALL_EVENT_REMOTE_HOLD: name = "remote_hold"; break;
     case KEFU_CALL_EVENT_REMOTE_RESUMED: name = "remote_resumed"; break;
     case KEFU_CALL_EVENT_CLOSED: name = "closed"; break;
@@ -920,6 +926,9 @@ on_call_event (const struct kefu_call_event *ev, void *arg)
       }
       break;
     default:
+      /* a hold or resume that did not take: why, then the call as it is */
+      if (ev->type == KEFU_CALL_EVENT_HOLD_FAILED || ev->type == KEFU_CALL_EVENT_RESUME_FAILED)
+        json_add_string (out, "reason", ev->reason);
       json_add_string (out, "codec", ev->codec);
       if (ev->telev_pt >= 0)
         json_add_int (out, "telephone_event_pt", ev->telev_pt);
