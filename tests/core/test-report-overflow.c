@@ -3,12 +3,12 @@
 
 #include "config.h"
 
-#include "kefu-db-sqlite.h"
 #include "kefu-report.h"
+#include "kefu-test-report.h"
+#include "kefu-test-store.h"
 #include "kefu-time.h"
 
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <string.h>
@@ -34,68 +34,20 @@
 
 #define EPSILON 1e-9
 
-typedef struct {
-  char      *dir;
-  char      *path;
-  KefuDb    *db;
-  KefuStore *store;
-} Fixture;
-
-static void
-remove_dir (const char *dir)
-{
-  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (listing && (name = g_dir_read_name (listing)))
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      g_assert_cmpint (g_remove (path), ==, 0);
-    }
-  g_assert_cmpint (g_rmdir (dir), ==, 0);
-}
-
-static void
-open_store (Fixture *f)
-{
-  g_autoptr(GError) error = NULL;
-
-  f->db = kefu_db_sqlite_new (f->path);
-  f->store = kefu_store_new (f->db, "CN");
-  g_assert_true (kefu_store_migrate (f->store, &error));
-  g_assert_no_error (error);
-}
-
-static void
-close_store (Fixture *f)
-{
-  g_assert_finalize_object (f->store);
-  g_assert_finalize_object (f->db);
-  f->store = NULL;
-  f->db = NULL;
-}
+typedef KefuTestStore Fixture;
 
 static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->dir = g_dir_make_tmp ("kefu-report-overflow-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->path = g_build_filename (f->dir, "kefu.db", NULL);
-  open_store (f);
+  kefu_test_store_set_up (f, "kefu-report-overflow-XXXXXX");
 }
 
 static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  close_store (f);
-  remove_dir (f->dir);
-  g_free (f->path);
-  g_free (f->dir);
+  kefu_test_store_tear_down (f);
 }
 
 /* --- events as the switch sends them ------------------------------------------------ */
@@ -119,42 +71,6 @@ data_wait (double wait_s)
   return data;
 }
 
-static void
-add_event (JsonArray  *events,
-           const char *type,
-           gint64      ts_ms,
-           const char *call_id,
-           const char *queue,
-           const char *agent,
-           JsonObject *data)
-{
-  JsonObject *event = json_object_new ();
-  g_autofree char *ts = kefu_time_format_ms (ts_ms);
-
-  json_object_set_string_member (event, "type", type);
-  json_object_set_string_member (event, "ts", ts);
-  json_object_set_string_member (event, "call_id", call_id);
-  if (queue)
-    json_object_set_string_member (event, "queue", queue);
-  if (agent)
-    json_object_set_string_member (event, "agent", agent);
-  json_object_set_object_member (event, "data", data ? data : json_object_new ());
-  json_array_add_object_element (events, event);
-}
-
-static void
-publish (Fixture   *f,
-         JsonArray *events)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonArray) stored = NULL;
-  KefuWrite write = KEFU_WRITE_INIT;
-
-  stored = kefu_store_append_events (f->store, events, &write, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (json_array_get_length (stored), ==, json_array_get_length (events));
-}
-
 /* Offered in @from at @offered_ms; after @after_s, moved to @to. */
 static void
 overflow (JsonArray  *events,
@@ -175,9 +91,9 @@ overflow (JsonArray  *events,
   json_object_set_string_member (in, "overflow_from", from);
   json_object_set_string_member (in, "enqueued_at", enqueued);
   json_object_set_boolean_member (in, "keeps_enqueue_time", TRUE);
-  add_event (events, "call.offered", offered_ms, call_id, from, NULL, NULL);
-  add_event (events, "call.overflow", moved_ms, call_id, from, NULL, out);
-  add_event (events, "call.offered", moved_ms, call_id, to, NULL, in);
+  kefu_test_add_event (events, "call.offered", offered_ms, call_id, from, NULL, NULL);
+  kefu_test_add_event (events, "call.overflow", moved_ms, call_id, from, NULL, out);
+  kefu_test_add_event (events, "call.offered", moved_ms, call_id, to, NULL, in);
 }
 
 /* Answered by @agent in @queue @wait_s after @offered_ms (the first
@@ -200,11 +116,12 @@ answer (JsonArray  *events,
   json_object_set_double_member (ended, "talk_s", talk_s);
   json_object_set_double_member (ended, "hold_s", 0);
   json_object_set_double_member (wrapup, "wrapup_s", wrapup_s);
-  add_event (events, "call.ringing", answered_ms - 2000, call_id, queue, agent, NULL);
-  add_event (events, "call.answered", answered_ms, call_id, queue, agent, data_wait (wait_s));
-  add_event (events, "call.ended", ended_ms, call_id, queue, agent, ended);
-  add_event (events, "call.wrapup_ended", ended_ms + (gint64) (wrapup_s * 1000.0), call_id, queue,
-             agent, wrapup);
+  kefu_test_add_event (events, "call.ringing", answered_ms - 2000, call_id, queue, agent, NULL);
+  kefu_test_add_event (events, "call.answered", answered_ms, call_id, queue, agent,
+                       data_wait (wait_s));
+  kefu_test_add_event (events, "call.ended", ended_ms, call_id, queue, agent, ended);
+  kefu_test_add_event (events, "call.wrapup_ended", ended_ms + (gint64) (wrapup_s * 1000.0),
+                       call_id, queue, agent, wrapup);
 }
 
 static void
@@ -215,10 +132,11 @@ load_morning (Fixture *f)
   overflow (events, "o1", "first", "second", at (9, 0, 0), 30);
   answer (events, "o1", "second", "li", at (9, 0, 0), 45, 180, 30);
   overflow (events, "o2", "first", "second", at (9, 10, 0), 30);
-  add_event (events, "call.abandoned", at (9, 11, 10), "o2", "second", NULL, data_wait (70));
-  add_event (events, "call.offered", at (9, 20, 0), "d1", "second", NULL, NULL);
+  kefu_test_add_event (events, "call.abandoned", at (9, 11, 10), "o2", "second", NULL,
+                       data_wait (70));
+  kefu_test_add_event (events, "call.offered", at (9, 20, 0), "d1", "second", NULL, NULL);
   answer (events, "d1", "second", "zhao", at (9, 20, 0), 10, 120, 20);
-  publish (f, events);
+  kefu_test_store_publish (f->store, events);
 }
 
 /* --- reading ------------------------------------------------------------------------ */
@@ -286,21 +204,6 @@ report (Fixture            *f,
   return rows;
 }
 
-static JsonObject *
-row_of (JsonArray  *rows,
-        const char *member,
-        const char *value)
-{
-  for (guint i = 0; i < json_array_get_length (rows); i++)
-    {
-      JsonObject *row = json_array_get_object_element (rows, i);
-
-      if (g_strcmp0 (kefu_json_get_string (row, member), value) == 0)
-        return row;
-    }
-  g_error ("no row with %s = %s", member, value);
-}
-
 static void
 assert_counts (JsonObject *row,
                gint64      offered,
@@ -314,23 +217,6 @@ assert_counts (JsonObject *row,
   g_assert_cmpint (json_object_get_int_member (row, "abandoned"), ==, abandoned);
   g_assert_cmpint (json_object_get_int_member (row, "other"), ==, other);
   g_assert_cmpint (json_object_get_int_member (row, "overflowed"), ==, overflowed);
-}
-
-static void
-assert_ratio (JsonObject *row,
-              const char *member,
-              double      expected)
-{
-  JsonNode *node = json_object_get_member (row, member);
-
-  g_assert_nonnull (node);
-  if (isnan (expected))
-    {
-      g_assert_true (JSON_NODE_HOLDS_NULL (node));
-      return;
-    }
-  g_assert_false (JSON_NODE_HOLDS_NULL (node));
-  g_assert_cmpfloat_with_epsilon (json_node_get_double (node), expected, EPSILON);
 }
 
 /* --- the tests ------------------------------------------------------------------------ */
@@ -371,9 +257,10 @@ test_overflow_replayed (Fixture       *f,
 
   load_morning (f);
   overflow (again, "o1", "first", "second", at (9, 0, 0), 30);
-  add_event (again, "call.abandoned", at (9, 11, 10), "o2", "second", NULL, data_wait (70));
+  kefu_test_add_event (again, "call.abandoned", at (9, 11, 10), "o2", "second", NULL,
+                       data_wait (70));
   overflow (again, "o2", "first", "second", at (9, 10, 0), 30);
-  publish (f, again);
+  kefu_test_store_publish (f->store, again);
   all = facts (f, NULL);
   g_assert_cmpstr (all, ==, morning_facts);
 }
@@ -387,10 +274,10 @@ test_transfer_keeps_first_offer (Fixture       *f,
   g_autoptr(JsonArray) events = json_array_new ();
   g_autofree char *all = NULL;
 
-  add_event (events, "call.offered", at (10, 0, 0), "t1", "second", NULL, NULL);
+  kefu_test_add_event (events, "call.offered", at (10, 0, 0), "t1", "second", NULL, NULL);
   answer (events, "t1", "second", "li", at (10, 0, 0), 5, 60, 10);
-  add_event (events, "call.offered", at (10, 2, 0), "t1", "first", NULL, NULL);
-  publish (f, events);
+  kefu_test_add_event (events, "call.offered", at (10, 2, 0), "t1", "first", NULL, NULL);
+  kefu_test_store_publish (f->store, events);
   all = facts (f, NULL);
   g_assert_cmpstr (all, ==, "t1@second answered by li 5 s");
 }
@@ -412,22 +299,22 @@ test_overflow_report (Fixture       *f,
 
   by_queue = report (f, KEFU_REPORT_BY_QUEUE, NULL);
   g_assert_cmpuint (json_array_get_length (by_queue), ==, 2);
-  row = row_of (by_queue, "queue", "first");
+  row = kefu_test_find_row (by_queue, "queue", "first");
   assert_counts (row, 2, 0, 0, 2, 2);
-  assert_ratio (row, "service_level", 0.0);
-  assert_ratio (row, "asa", NAN);
-  row = row_of (by_queue, "queue", "second");
+  kefu_test_assert_ratio (row, "service_level", 0.0, EPSILON);
+  kefu_test_assert_ratio (row, "asa", NAN, EPSILON);
+  row = kefu_test_find_row (by_queue, "queue", "second");
   assert_counts (row, 3, 2, 1, 0, 0);
   g_assert_cmpint (json_object_get_int_member (row, "answered_within"), ==, 1);
-  assert_ratio (row, "asa", 27.5);
-  assert_ratio (row, "aht", 175.0);
-  assert_ratio (row, "abandonment_rate", 1.0 / 3.0);
+  kefu_test_assert_ratio (row, "asa", 27.5, EPSILON);
+  kefu_test_assert_ratio (row, "aht", 175.0, EPSILON);
+  kefu_test_assert_ratio (row, "abandonment_rate", 1.0 / 3.0, EPSILON);
 
   total = report (f, KEFU_REPORT_BY_NONE, NULL);
   g_assert_cmpuint (json_array_get_length (total), ==, 1);
   row = json_array_get_object_element (total, 0);
   assert_counts (row, 3, 2, 1, 0, 0);
-  assert_ratio (row, "asa", 27.5);
+  kefu_test_assert_ratio (row, "asa", 27.5, EPSILON);
 
   /* one queue asked for alone reads as its row of the queue report */
   only_first = report (f, KEFU_REPORT_BY_NONE, "first");
@@ -435,25 +322,17 @@ test_overflow_report (Fixture       *f,
 
   by_agent = report (f, KEFU_REPORT_BY_AGENT, NULL);
   g_assert_cmpuint (json_array_get_length (by_agent), ==, 2);
-  assert_counts (row_of (by_agent, "agent", "li"), 1, 1, 0, 0, 0);
-  assert_ratio (row_of (by_agent, "agent", "li"), "asa", 45.0);
+  assert_counts (kefu_test_find_row (by_agent, "agent", "li"), 1, 1, 0, 0, 0);
+  kefu_test_assert_ratio (kefu_test_find_row (by_agent, "agent", "li"), "asa", 45.0, EPSILON);
 }
 
 static void
 create_queue (Fixture    *f,
               const char *name)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *json = g_strdup_printf ("{\"name\": \"%s\"}", name);
-  g_autoptr(JsonObject) doc = kefu_record_decode (&kefu_record_queue, json, -1,
-                                                  KEFU_RECORD_CREATE, "CN", NULL, &error);
-  KefuWrite write = KEFU_WRITE_INIT;
-  KefuWriteResult result = { 0 };
 
-  g_assert_no_error (error);
-  g_assert_true (kefu_store_create (f->store, &kefu_record_queue, doc, &write, &result, &error));
-  g_assert_no_error (error);
-  kefu_write_result_clear (&result);
+  kefu_test_store_create (f->store, &kefu_record_queue, json);
 }
 
 /* The supervisor's panel: the caller waits in the second queue now, and
@@ -472,7 +351,7 @@ test_overflow_live (Fixture       *f,
   create_queue (f, "first");
   create_queue (f, "second");
   overflow (events, "w1", "first", "second", now - 60000, 40);
-  publish (f, events);
+  kefu_test_store_publish (f->store, events);
   kefu_metrics_config_init (&defaults);
 
   first = kefu_report_queue_live (f->store, "first", now, NULL, &defaults, &error);
@@ -512,19 +391,20 @@ test_overflow_after_upgrade (Fixture       *f,
     "PRAGMA user_version = 3;",
     at (8, 0, 0), at (8, 0, 12), at (8, 1, 52), at (8, 30, 0));
 
-  close_store (f);
+  kefu_test_store_close (f);
   g_assert_cmpint (sqlite3_open (f->path, &raw), ==, SQLITE_OK);
   if (sqlite3_exec (raw, old, NULL, NULL, &message) != SQLITE_OK)
     g_error ("making a schema 3 database: %s", message);
   sqlite3_close (raw);
-  open_store (f);
+  kefu_test_store_open (f);
 
   before = facts (f, NULL);
   g_assert_cmpstr (before, ==, "m1@second answered by li 12 s, m2@first waiting 0 s");
 
   overflow (events, "m2", "first", "second", at (8, 30, 0), 30);
-  add_event (events, "call.abandoned", at (8, 31, 0), "m2", "second", NULL, data_wait (60));
-  publish (f, events);
+  kefu_test_add_event (events, "call.abandoned", at (8, 31, 0), "m2", "second", NULL,
+                       data_wait (60));
+  kefu_test_store_publish (f->store, events);
   after = facts (f, NULL);
   g_assert_cmpstr (after, ==, "m1@second answered by li 12 s, m2@first overflowed->second 30 s, "
                               "m2@second abandoned 60 s");

@@ -3,12 +3,12 @@
 
 #include "config.h"
 
-#include "kefu-db-sqlite.h"
 #include "kefu-report.h"
+#include "kefu-test-report.h"
+#include "kefu-test-store.h"
 #include "kefu-time.h"
 
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -45,41 +45,15 @@
 #define EPSILON 1e-9
 
 typedef struct {
-  char      *dir;
-  char      *path;
-  KefuDb    *db;
-  KefuStore *store;
-  GTimeZone *shanghai;
+  KefuTestStore  sqlite;
+  GTimeZone     *shanghai;
 } Fixture;
-
-static void
-remove_dir (const char *dir)
-{
-  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (listing && (name = g_dir_read_name (listing)))
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      g_assert_cmpint (g_remove (path), ==, 0);
-    }
-  g_assert_cmpint (g_rmdir (dir), ==, 0);
-}
 
 static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->dir = g_dir_make_tmp ("kefu-report-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->path = g_build_filename (f->dir, "kefu.db", NULL);
-  f->db = kefu_db_sqlite_new (f->path);
-  f->store = kefu_store_new (f->db, "CN");
-  g_assert_true (kefu_store_migrate (f->store, &error));
-  g_assert_no_error (error);
+  kefu_test_store_set_up (&f->sqlite, "kefu-report-XXXXXX");
   f->shanghai = g_time_zone_new_identifier ("Asia/Shanghai");
   g_assert_nonnull (f->shanghai);
 }
@@ -89,11 +63,7 @@ fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
   g_time_zone_unref (f->shanghai);
-  g_assert_finalize_object (f->store);
-  g_assert_finalize_object (f->db);
-  remove_dir (f->dir);
-  g_free (f->path);
-  g_free (f->dir);
+  kefu_test_store_tear_down (&f->sqlite);
 }
 
 /* --- building the day ------------------------------------------------------------- */
@@ -131,45 +101,6 @@ at (Fixture *f,
   return local_ms (f->shanghai, 2026, 11, 25, hour, minute, 0);
 }
 
-/* Every event carries a data object, empty where there is nothing to say:
- * what the store does with events that have none is test-store's matter. */
-static void
-add_event (JsonArray  *events,
-           const char *type,
-           gint64      ts_ms,
-           const char *call_id,
-           const char *queue,
-           const char *agent,
-           JsonObject *data)
-{
-  JsonObject *event = json_object_new ();
-  g_autofree char *ts = kefu_time_format_ms (ts_ms);
-
-  json_object_set_string_member (event, "type", type);
-  json_object_set_string_member (event, "ts", ts);
-  if (call_id)
-    json_object_set_string_member (event, "call_id", call_id);
-  if (queue)
-    json_object_set_string_member (event, "queue", queue);
-  if (agent)
-    json_object_set_string_member (event, "agent", agent);
-  json_object_set_object_member (event, "data", data ? data : json_object_new ());
-  json_array_add_object_element (events, event);
-}
-
-static void
-publish (Fixture   *f,
-         JsonArray *events)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonArray) stored = NULL;
-  KefuWrite write = KEFU_WRITE_INIT;
-
-  stored = kefu_store_append_events (f->store, events, &write, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (json_array_get_length (stored), ==, json_array_get_length (events));
-}
-
 /* offered, answered after wait_s, connected for talk + hold, wrap-up */
 static void
 answered_call (Fixture    *f,
@@ -188,13 +119,13 @@ answered_call (Fixture    *f,
   JsonObject *ended = json_object_new ();
 
   json_object_set_double_member (ended, "hold_s", hold_s);
-  add_event (events, "call.offered", offered_ms, call_id, queue, NULL, NULL);
-  add_event (events, "call.ringing", answered_ms - 500, call_id, queue, agent, NULL);
-  add_event (events, "call.answered", answered_ms, call_id, queue, agent, NULL);
-  add_event (events, "call.ended", ended_ms, call_id, queue, agent, ended);
-  add_event (events, "call.wrapup_ended", ended_ms + (gint64) (wrapup_s * 1000.0), call_id, queue,
-             agent, NULL);
-  publish (f, events);
+  kefu_test_add_event (events, "call.offered", offered_ms, call_id, queue, NULL, NULL);
+  kefu_test_add_event (events, "call.ringing", answered_ms - 500, call_id, queue, agent, NULL);
+  kefu_test_add_event (events, "call.answered", answered_ms, call_id, queue, agent, NULL);
+  kefu_test_add_event (events, "call.ended", ended_ms, call_id, queue, agent, ended);
+  kefu_test_add_event (events, "call.wrapup_ended", ended_ms + (gint64) (wrapup_s * 1000.0),
+                       call_id, queue, agent, NULL);
+  kefu_test_store_publish (f->sqlite.store, events);
 }
 
 /* offered, then abandoned / overflow / callback after wait_s */
@@ -208,11 +139,11 @@ unanswered_call (Fixture    *f,
 {
   g_autoptr(JsonArray) events = json_array_new ();
 
-  add_event (events, "call.offered", offered_ms, call_id, queue, NULL, NULL);
+  kefu_test_add_event (events, "call.offered", offered_ms, call_id, queue, NULL, NULL);
   if (outcome)
-    add_event (events, outcome, offered_ms + (gint64) (wait_s * 1000.0), call_id, queue, NULL,
-               NULL);
-  publish (f, events);
+    kefu_test_add_event (events, outcome, offered_ms + (gint64) (wait_s * 1000.0), call_id, queue,
+                         NULL, NULL);
+  kefu_test_store_publish (f->sqlite.store, events);
 }
 
 static void
@@ -228,42 +159,28 @@ agent_state (Fixture    *f,
   json_object_set_string_member (data, "state", state);
   if (reason)
     json_object_set_string_member (data, "reason", reason);
-  add_event (events, "agent.state", ts_ms, NULL, NULL, agent, data);
-  publish (f, events);
-}
-
-static void
-create_record (Fixture              *f,
-               const KefuRecordKind *kind,
-               const char           *json)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonObject) doc = kefu_record_decode (kind, json, -1, KEFU_RECORD_CREATE, "CN", NULL,
-                                                  &error);
-  KefuWrite write = KEFU_WRITE_INIT;
-  KefuWriteResult result = { 0 };
-
-  g_assert_no_error (error);
-  g_assert_true (kefu_store_create (f->store, kind, doc, &write, &result, &error));
-  g_assert_no_error (error);
-  kefu_write_result_clear (&result);
+  kefu_test_add_event (events, "agent.state", ts_ms, NULL, NULL, agent, data);
+  kefu_test_store_publish (f->sqlite.store, events);
 }
 
 static void
 load_day (Fixture *f)
 {
-  create_record (f, &kefu_record_queue, "{\"name\": \"billing\"}");
-  create_record (f, &kefu_record_queue, "{\"name\": \"sales\", \"sl_threshold_s\": 30,"
-                                        " \"short_abandon_s\": 10, \"sl_denominator\": "
-                                        "\"answered\"}");
-  create_record (f, &kefu_record_agent, "{\"username\": \"li\", \"role\": \"agent\","
-                                        " \"skills\": {\"billing\": 80, \"sales\": 50}}");
-  create_record (f, &kefu_record_agent, "{\"username\": \"wang\", \"role\": \"agent\","
-                                        " \"skills\": {\"billing\": 60}}");
-  create_record (f, &kefu_record_agent, "{\"username\": \"zhao\", \"role\": \"agent\","
-                                        " \"skills\": {\"sales\": 90}}");
-  create_record (f, &kefu_record_agent, "{\"username\": \"zhou\", \"role\": \"agent\","
-                                        " \"skills\": {\"billing\": 10}}");
+  KefuStore *store = f->sqlite.store;
+
+  kefu_test_store_create (store, &kefu_record_queue, "{\"name\": \"billing\"}");
+  kefu_test_store_create (store, &kefu_record_queue, "{\"name\": \"sales\", \"sl_threshold_s\": 30,"
+                                                     " \"short_abandon_s\": 10,"
+                                                     " \"sl_denominator\": \"answered\"}");
+  kefu_test_store_create (store, &kefu_record_agent, "{\"username\": \"li\", \"role\": \"agent\","
+                                                     " \"skills\": {\"billing\": 80,"
+                                                     " \"sales\": 50}}");
+  kefu_test_store_create (store, &kefu_record_agent, "{\"username\": \"wang\", \"role\": \"agent\","
+                                                     " \"skills\": {\"billing\": 60}}");
+  kefu_test_store_create (store, &kefu_record_agent, "{\"username\": \"zhao\", \"role\": \"agent\","
+                                                     " \"skills\": {\"sales\": 90}}");
+  kefu_test_store_create (store, &kefu_record_agent, "{\"username\": \"zhou\", \"role\": \"agent\","
+                                                     " \"skills\": {\"billing\": 10}}");
 
   answered_call (f, "b1", "billing", "li", at (f, 9, 0), 10, 100, 20, 30);
   answered_call (f, "b2", "billing", "li", at (f, 9, 10), 20, 200, 0, 40);
@@ -310,7 +227,7 @@ run (Fixture               *f,
      const KefuReportQuery *query)
 {
   g_autoptr(GError) error = NULL;
-  JsonArray *rows = kefu_report_calls (f->store, query, &error);
+  JsonArray *rows = kefu_report_calls (f->sqlite.store, query, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (rows);
@@ -330,21 +247,6 @@ run_day (Fixture            *f,
   return run (f, &query);
 }
 
-static JsonObject *
-find_row (JsonArray  *rows,
-          const char *member,
-          const char *value)
-{
-  for (guint i = 0; i < json_array_get_length (rows); i++)
-    {
-      JsonObject *row = json_array_get_object_element (rows, i);
-
-      if (g_strcmp0 (kefu_json_get_string (row, member), value) == 0)
-        return row;
-    }
-  g_error ("no row with %s = %s", member, value);
-}
-
 static gint64
 row_int (JsonArray  *rows,
          guint       index,
@@ -361,61 +263,19 @@ row_str (JsonArray  *rows,
   return kefu_json_get_string (json_array_get_object_element (rows, index), member);
 }
 
-typedef struct {
-  gint64 offered;
-  gint64 answered;
-  gint64 abandoned;
-  gint64 short_abandoned;
-  gint64 other;
-  gint64 answered_within;
-  double service_level;     /* NAN: null */
-  double asa;
-  double aht;
-  double abandonment_rate;
-  double occupancy;
-} Expected;
-
+/* Every figure here to EPSILON. */
 static void
 assert_ratio (JsonObject *row,
               const char *member,
               double      expected)
 {
-  JsonNode *node = json_object_get_member (row, member);
-
-  g_assert_nonnull (node);
-  if (isnan (expected))
-    {
-      if (!JSON_NODE_HOLDS_NULL (node))
-        g_error ("%s: expected null, got %g", member, json_node_get_double (node));
-      return;
-    }
-  if (JSON_NODE_HOLDS_NULL (node))
-    g_error ("%s: expected %.12g, got null", member, expected);
-  if (fabs (json_node_get_double (node) - expected) > EPSILON)
-    g_error ("%s: expected %.12g, got %.12g", member, expected, json_node_get_double (node));
+  kefu_test_assert_ratio (row, member, expected, EPSILON);
 }
 
-static void
-assert_row (JsonObject     *row,
-            const Expected *e)
-{
-  g_assert_cmpint (json_object_get_int_member (row, "offered"), ==, e->offered);
-  g_assert_cmpint (json_object_get_int_member (row, "answered"), ==, e->answered);
-  g_assert_cmpint (json_object_get_int_member (row, "abandoned"), ==, e->abandoned);
-  g_assert_cmpint (json_object_get_int_member (row, "short_abandoned"), ==, e->short_abandoned);
-  g_assert_cmpint (json_object_get_int_member (row, "other"), ==, e->other);
-  g_assert_cmpint (json_object_get_int_member (row, "answered_within"), ==, e->answered_within);
-  assert_ratio (row, "service_level", e->service_level);
-  assert_ratio (row, "asa", e->asa);
-  assert_ratio (row, "aht", e->aht);
-  assert_ratio (row, "abandonment_rate", e->abandonment_rate);
-  assert_ratio (row, "occupancy", e->occupancy);
-}
-
-static const Expected billing_day = {
+static const KefuTestFigures billing_day = {
   8, 4, 2, 1, 1, 3, 3.0 / 7.0, 55.0 / 4.0, 157.5, 2.0 / 7.0, NAN
 };
-static const Expected sales_day = {
+static const KefuTestFigures sales_day = {
   3, 2, 0, 1, 0, 1, 1.0 / 2.0, 30.0, 270.0, 0.0, NAN
 };
 
@@ -437,13 +297,13 @@ test_report_day_by_queue (Fixture       *f,
   g_assert_cmpstr (kefu_json_get_string (billing, "period"), ==, "2026-11-25");
   g_assert_cmpstr (kefu_json_get_string (billing, "period_start"), ==, "2026-11-24T16:00:00Z");
   g_assert_cmpstr (kefu_json_get_string (billing, "period_end"), ==, "2026-11-25T16:00:00Z");
-  assert_row (billing, &billing_day);
+  kefu_test_assert_figures (billing, &billing_day);
   assert_ratio (billing, "avg_talk", 125.0);
   assert_ratio (billing, "avg_hold", 7.5);
   assert_ratio (billing, "avg_wrapup", 25.0);
 
   g_assert_cmpstr (row_str (rows, 1, "queue"), ==, "sales");
-  assert_row (json_array_get_object_element (rows, 1), &sales_day);
+  kefu_test_assert_figures (json_array_get_object_element (rows, 1), &sales_day);
 }
 
 static void
@@ -452,9 +312,9 @@ test_report_day_by_agent (Fixture       *f,
 {
   /* Only answered calls have an agent.  li's s2 waited 35 s on sales,
    * late by sales' 30 s; the rows use the report's denominator. */
-  static const Expected li = { 3, 3, 0, 0, 0, 2, 2.0 / 3.0, 65.0 / 3.0, 190.0, 0.0, 0.75 };
-  static const Expected wang = { 2, 2, 0, 0, 0, 1, 0.5, 12.5, 120.0, 0.0, NAN };
-  static const Expected zhao = { 1, 1, 0, 0, 0, 1, 1.0, 25.0, 360.0, 0.0, NAN };
+  static const KefuTestFigures li = { 3, 3, 0, 0, 0, 2, 2.0 / 3.0, 65.0 / 3.0, 190.0, 0.0, 0.75 };
+  static const KefuTestFigures wang = { 2, 2, 0, 0, 0, 1, 0.5, 12.5, 120.0, 0.0, NAN };
+  static const KefuTestFigures zhao = { 1, 1, 0, 0, 0, 1, 1.0, 25.0, 360.0, 0.0, NAN };
   g_autoptr(JsonArray) rows = NULL;
 
   load_day (f);
@@ -464,16 +324,16 @@ test_report_day_by_agent (Fixture       *f,
   g_assert_cmpstr (row_str (rows, 0, "agent"), ==, "li");
   g_assert_cmpstr (row_str (rows, 1, "agent"), ==, "wang");
   g_assert_cmpstr (row_str (rows, 2, "agent"), ==, "zhao");
-  assert_row (find_row (rows, "agent", "li"), &li);
-  assert_row (find_row (rows, "agent", "wang"), &wang);
-  assert_row (find_row (rows, "agent", "zhao"), &zhao);
+  kefu_test_assert_figures (kefu_test_find_row (rows, "agent", "li"), &li);
+  kefu_test_assert_figures (kefu_test_find_row (rows, "agent", "wang"), &wang);
+  kefu_test_assert_figures (kefu_test_find_row (rows, "agent", "zhao"), &zhao);
 }
 
 static void
 test_report_day_total (Fixture       *f,
                        gconstpointer  data)
 {
-  static const Expected total = {
+  static const KefuTestFigures total = {
     11, 6, 2, 2, 1, 4, 4.0 / 9.0, 115.0 / 6.0, 195.0, 2.0 / 9.0, 0.75
   };
   g_autoptr(JsonArray) rows = NULL;
@@ -485,7 +345,7 @@ test_report_day_total (Fixture       *f,
   rows = run_day (f, KEFU_REPORT_BY_NONE, KEFU_SL_DENOMINATOR_OFFERED_MINUS_SHORT);
   g_assert_cmpuint (json_array_get_length (rows), ==, 1);
   g_assert_false (json_object_has_member (json_array_get_object_element (rows, 0), "queue"));
-  assert_row (json_array_get_object_element (rows, 0), &total);
+  kefu_test_assert_figures (json_array_get_object_element (rows, 0), &total);
 
   /* filters narrow an ungrouped report to one queue or one agent */
   query_init (&query, at (f, 0, 0), at (f, 23, 0), KEFU_REPORT_INTERVAL_TOTAL, KEFU_REPORT_BY_NONE,
@@ -522,9 +382,10 @@ test_report_sl_denominators (Fixture       *f,
       g_autoptr(JsonArray) total = run_day (f, KEFU_REPORT_BY_NONE, cases[i].denominator);
 
       g_test_message ("denominator %s", kefu_sl_denominator_to_string (cases[i].denominator));
-      assert_ratio (find_row (by_queue, "queue", "billing"), "service_level", cases[i].billing);
+      assert_ratio (kefu_test_find_row (by_queue, "queue", "billing"), "service_level",
+                    cases[i].billing);
       /* sales says "answered" itself, whatever the report's default */
-      assert_ratio (find_row (by_queue, "queue", "sales"), "service_level", 0.5);
+      assert_ratio (kefu_test_find_row (by_queue, "queue", "sales"), "service_level", 0.5);
       assert_ratio (json_array_get_object_element (total, 0), "service_level", cases[i].total);
     }
 }
@@ -551,15 +412,15 @@ test_report_queue_settings (Fixture       *f,
               KEFU_REPORT_INTERVAL_DAY, KEFU_REPORT_BY_QUEUE, f->shanghai);
   query.metrics.sl_threshold_s = 25;
   rows = run (f, &query);
-  g_assert_cmpint (json_object_get_int_member (find_row (rows, "queue", "billing"),
+  g_assert_cmpint (json_object_get_int_member (kefu_test_find_row (rows, "queue", "billing"),
                                                "answered_within"), ==, 4);
-  assert_ratio (find_row (rows, "queue", "billing"), "service_level", 4.0 / 7.0);
-  g_assert_cmpint (json_object_get_int_member (find_row (rows, "queue", "sales"),
+  assert_ratio (kefu_test_find_row (rows, "queue", "billing"), "service_level", 4.0 / 7.0);
+  g_assert_cmpint (json_object_get_int_member (kefu_test_find_row (rows, "queue", "sales"),
                                                "answered_within"), ==, 1);
 
   /* sales back on 20 s and the default short-abandon window: s1 is late
    * and s3's 8 s wait is a real abandon */
-  queues = kefu_store_list (f->store, &kefu_record_queue, NULL, 0, 10, &error);
+  queues = kefu_store_list (f->sqlite.store, &kefu_record_queue, NULL, 0, 10, &error);
   g_assert_no_error (error);
   sales_id = g_strdup_printf ("%" G_GINT64_FORMAT, row_int (queues, 1, "id"));
   g_assert_cmpstr (row_str (queues, 1, "name"), ==, "sales");
@@ -567,17 +428,19 @@ test_report_queue_settings (Fixture       *f,
                               "{\"sl_threshold_s\": 20, \"short_abandon_s\": null}", -1,
                               KEFU_RECORD_UPDATE, "CN", NULL, &error);
   g_assert_no_error (error);
-  g_assert_true (kefu_store_update (f->store, &kefu_record_queue, sales_id, patch, FALSE, &write,
-                                    &result, NULL, &error));
+  g_assert_true (kefu_store_update (f->sqlite.store, &kefu_record_queue, sales_id, patch, FALSE,
+                                    &write, &result, NULL, &error));
   g_assert_no_error (error);
   kefu_write_result_clear (&result);
 
   after = run_day (f, KEFU_REPORT_BY_QUEUE, KEFU_SL_DENOMINATOR_OFFERED_MINUS_SHORT);
   {
-    static const Expected sales_20 = { 3, 2, 1, 0, 0, 0, 0.0, 30.0, 270.0, 1.0 / 3.0, NAN };
+    static const KefuTestFigures sales_20 = {
+      3, 2, 1, 0, 0, 0, 0.0, 30.0, 270.0, 1.0 / 3.0, NAN
+    };
 
-    assert_row (find_row (after, "queue", "sales"), &sales_20);
-    assert_row (find_row (after, "queue", "billing"), &billing_day);
+    kefu_test_assert_figures (kefu_test_find_row (after, "queue", "sales"), &sales_20);
+    kefu_test_assert_figures (kefu_test_find_row (after, "queue", "billing"), &billing_day);
   }
 }
 
@@ -610,15 +473,17 @@ test_report_hours (Fixture       *f,
 
   {
     /* 09: b1 b2 b3 s1, of which b3 late; 10: b4, b5 short, b6; 11: b7, b8 */
-    static const Expected nine = { 4, 4, 0, 0, 0, 3, 3.0 / 4.0, 80.0 / 4.0, 930.0 / 4.0, 0.0, 1.0 };
-    static const Expected ten = { 3, 1, 1, 1, 0, 1, 1.0 / 2.0, 0.0, 60.0, 1.0 / 2.0, 1.0 };
-    static const Expected eleven = { 2, 0, 1, 0, 1, 0, 0.0, NAN, NAN, 1.0 / 2.0, 1.0 };
-    static const Expected quiet = { 0, 0, 0, 0, 0, 0, NAN, NAN, NAN, NAN, NAN };
+    static const KefuTestFigures nine = {
+      4, 4, 0, 0, 0, 3, 3.0 / 4.0, 80.0 / 4.0, 930.0 / 4.0, 0.0, 1.0
+    };
+    static const KefuTestFigures ten = { 3, 1, 1, 1, 0, 1, 1.0 / 2.0, 0.0, 60.0, 1.0 / 2.0, 1.0 };
+    static const KefuTestFigures eleven = { 2, 0, 1, 0, 1, 0, 0.0, NAN, NAN, 1.0 / 2.0, 1.0 };
+    static const KefuTestFigures quiet = { 0, 0, 0, 0, 0, 0, NAN, NAN, NAN, NAN, NAN };
 
-    assert_row (json_array_get_object_element (rows, 9), &nine);
-    assert_row (json_array_get_object_element (rows, 10), &ten);
-    assert_row (json_array_get_object_element (rows, 11), &eleven);
-    assert_row (json_array_get_object_element (rows, 3), &quiet);
+    kefu_test_assert_figures (json_array_get_object_element (rows, 9), &nine);
+    kefu_test_assert_figures (json_array_get_object_element (rows, 10), &ten);
+    kefu_test_assert_figures (json_array_get_object_element (rows, 11), &eleven);
+    kefu_test_assert_figures (json_array_get_object_element (rows, 3), &quiet);
   }
 
   /* li's hours: available at 08, talking 09-12, lunch at 13, wrap-up
@@ -643,7 +508,8 @@ test_report_occupancy (Fixture       *f,
   KefuReportQuery query;
 
   /* spans alone, no calls: 8 h staffed, 6 h busy */
-  create_record (f, &kefu_record_agent, "{\"username\": \"li\", \"role\": \"agent\"}");
+  kefu_test_store_create (f->sqlite.store, &kefu_record_agent,
+                          "{\"username\": \"li\", \"role\": \"agent\"}");
   agent_state (f, "li", "available", NULL, at (f, 8, 0));
   agent_state (f, "li", "talking", NULL, at (f, 9, 0));
   agent_state (f, "li", "not_ready", "Lunch", at (f, 13, 0));
@@ -653,8 +519,9 @@ test_report_occupancy (Fixture       *f,
 
   rows = run_day (f, KEFU_REPORT_BY_AGENT, KEFU_SL_DENOMINATOR_OFFERED_MINUS_SHORT);
   g_assert_cmpuint (json_array_get_length (rows), ==, 1);
-  assert_ratio (find_row (rows, "agent", "li"), "occupancy", 0.75);
-  g_assert_cmpint (json_object_get_int_member (find_row (rows, "agent", "li"), "offered"), ==, 0);
+  assert_ratio (kefu_test_find_row (rows, "agent", "li"), "occupancy", 0.75);
+  g_assert_cmpint (json_object_get_int_member (kefu_test_find_row (rows, "agent", "li"), "offered"),
+                   ==, 0);
 
   /* a window clips the spans: 08:30-10:00 is 1.5 h staffed, 1 h busy */
   query_init (&query, at (f, 8, 30), at (f, 10, 0), KEFU_REPORT_INTERVAL_TOTAL,
@@ -861,7 +728,8 @@ live (Fixture    *f,
   JsonObject *snapshot;
 
   kefu_metrics_config_init (&defaults);
-  snapshot = kefu_report_queue_live (f->store, queue, now_ms, f->shanghai, &defaults, &error);
+  snapshot = kefu_report_queue_live (f->sqlite.store, queue, now_ms, f->shanghai, &defaults,
+                                     &error);
   g_assert_no_error (error);
   g_assert_nonnull (snapshot);
   return snapshot;
@@ -911,16 +779,16 @@ test_report_live (Fixture       *f,
    * one of today's calls */
   today = json_object_get_object_member (billing, "today");
   {
-    static const Expected billing_now = {
+    static const KefuTestFigures billing_now = {
       10, 4, 2, 1, 3, 3, 3.0 / 9.0, 55.0 / 4.0, 157.5, 2.0 / 9.0, NAN
     };
 
-    assert_row (today, &billing_now);
+    kefu_test_assert_figures (today, &billing_now);
   }
 
   /* one definition: the live figures are the report's for the same day */
   rows = run_day (f, KEFU_REPORT_BY_QUEUE, KEFU_SL_DENOMINATOR_OFFERED_MINUS_SHORT);
-  assert_same_figures (today, find_row (rows, "queue", "billing"));
+  assert_same_figures (today, kefu_test_find_row (rows, "queue", "billing"));
 
   sales = live (f, "sales", now);
   g_assert_cmpint (json_object_get_int_member (sales, "waiting"), ==, 0);
@@ -929,16 +797,16 @@ test_report_live (Fixture       *f,
   g_assert_cmpint (json_object_get_int_member (agents, "talking"), ==, 1);
   g_assert_cmpint (json_object_get_int_member (agents, "logged_out"), ==, 1);
   g_assert_cmpint (json_object_get_int_member (agents, "available"), ==, 0);
-  assert_row (json_object_get_object_member (sales, "today"), &sales_day);
+  kefu_test_assert_figures (json_object_get_object_member (sales, "today"), &sales_day);
   assert_same_figures (json_object_get_object_member (sales, "today"),
-                       find_row (rows, "queue", "sales"));
+                       kefu_test_find_row (rows, "queue", "sales"));
 
   /* once w1 is answered it no longer waits, and counts as answered late */
   {
     g_autoptr(JsonArray) events = json_array_new ();
 
-    add_event (events, "call.answered", at (f, 15, 59), "w1", "billing", "wang", NULL);
-    publish (f, events);
+    kefu_test_add_event (events, "call.answered", at (f, 15, 59), "w1", "billing", "wang", NULL);
+    kefu_test_store_publish (f->sqlite.store, events);
   }
   g_clear_pointer (&billing, json_object_unref);
   billing = live (f, "billing", now);
@@ -948,7 +816,7 @@ test_report_live (Fixture       *f,
   g_assert_cmpint (json_object_get_int_member (today, "answered_within"), ==, 3);
   assert_ratio (today, "asa", (55.0 + 540.0) / 5.0);
 
-  nothing = kefu_report_queue_live (f->store, "nosuchqueue", now, f->shanghai,
+  nothing = kefu_report_queue_live (f->sqlite.store, "nosuchqueue", now, f->shanghai,
                                     &(KefuMetricsConfig) { 20, 5, KEFU_SL_DENOMINATOR_ANSWERED },
                                     &error);
   g_assert_null (nothing);
@@ -967,7 +835,7 @@ test_report_bad_queries (Fixture       *f,
 
   query_init (&query, at (f, 10, 0), at (f, 10, 0), KEFU_REPORT_INTERVAL_DAY, KEFU_REPORT_BY_NONE,
               f->shanghai);
-  rows = kefu_report_calls (f->store, &query, &error);
+  rows = kefu_report_calls (f->sqlite.store, &query, &error);
   g_assert_null (rows);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
@@ -976,7 +844,7 @@ test_report_bad_queries (Fixture       *f,
   query_init (&query, local_ms (f->shanghai, 2024, 1, 1, 0, 0, 0),
               local_ms (f->shanghai, 2027, 1, 1, 0, 0, 0), KEFU_REPORT_INTERVAL_HOUR,
               KEFU_REPORT_BY_NONE, f->shanghai);
-  rows = kefu_report_calls (f->store, &query, &error);
+  rows = kefu_report_calls (f->sqlite.store, &query, &error);
   g_assert_null (rows);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, "periods"));

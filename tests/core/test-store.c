@@ -3,12 +3,10 @@
 
 #include "config.h"
 
-#include "kefu-db-sqlite.h"
-#include "kefu-store.h"
+#include "kefu-test-store.h"
 #include "kefu-time.h"
 
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -18,52 +16,20 @@
  * (schema version, query plans) it opens the same file with plain sqlite3.
  */
 
-typedef struct {
-  char      *dir;
-  char      *path;
-  KefuDb    *db;
-  KefuStore *store;
-} Fixture;
-
-static void
-remove_dir (const char *dir)
-{
-  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (listing && (name = g_dir_read_name (listing)))
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      g_assert_cmpint (g_remove (path), ==, 0);
-    }
-  g_assert_cmpint (g_rmdir (dir), ==, 0);
-}
+typedef KefuTestStore Fixture;
 
 static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->dir = g_dir_make_tmp ("kefu-store-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->path = g_build_filename (f->dir, "kefu.db", NULL);
-  f->db = kefu_db_sqlite_new (f->path);
-  f->store = kefu_store_new (f->db, "CN");
-  g_assert_true (kefu_store_migrate (f->store, &error));
-  g_assert_no_error (error);
+  kefu_test_store_set_up (f, "kefu-store-XXXXXX");
 }
 
 static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  g_assert_finalize_object (f->store);
-  g_assert_finalize_object (f->db);
-  remove_dir (f->dir);
-  g_free (f->path);
-  g_free (f->dir);
+  kefu_test_store_tear_down (f);
 }
 
 /* --- helpers ------------------------------------------------------------------- */
@@ -362,7 +328,7 @@ test_store_refuses_newer_schema (void)
     g_assert_no_error (error);
   }
 
-  remove_dir (dir);
+  kefu_test_remove_dir (dir);
 }
 
 /* --- records ------------------------------------------------------------------------ */

@@ -19,21 +19,13 @@
 #include "kefu-application.h"
 #include "kefu-event-stream.h"
 #include "kefu-test-server.h"
+#include "kefu-test-ui.h"
 
 #define WAIT_TIMEOUT_S 30
 
-#define WAIT_UNTIL(cond)                                                          \
-  G_STMT_START {                                                                  \
-    gint64 deadline_ = g_get_monotonic_time () + WAIT_TIMEOUT_S * G_USEC_PER_SEC; \
-    while (!(cond))                                                               \
-      {                                                                           \
-        if (g_get_monotonic_time () > deadline_)                                  \
-          g_error ("timed out after %d s waiting for: %s", WAIT_TIMEOUT_S, #cond); \
-        g_main_context_iteration (NULL, TRUE);                                    \
-      }                                                                           \
-  } G_STMT_END
+typedef struct _Fixture Fixture;
 
-typedef struct {
+struct _Fixture {
   KefuTestServer  *server;
   char            *dir;
   char            *admin;       /* a supervisor's changes come through the REST API */
@@ -45,29 +37,15 @@ typedef struct {
   guint            tick;
   GPtrArray       *labels;      /* what the state button showed, in order */
   GArray          *remaining;   /* wrap-up seconds left, as notified */
-} Fixture;
+  void           (*body) (Fixture *fixture);   /* what the test does, signed in */
+};
 
 static gboolean
-on_tick (gpointer data)
+is_shown_label (GtkWidget     *widget,
+                gconstpointer  text)
 {
-  return G_SOURCE_CONTINUE;
-}
-
-static GtkWidget *
-find_type (GtkWidget *root,
-           GType      type)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found;
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type))
-        return child;
-      if ((found = find_type (child, type)))
-        return found;
-    }
-  return NULL;
+  return GTK_IS_LABEL (widget) && gtk_widget_get_mapped (widget) &&
+         strstr (gtk_label_get_label (GTK_LABEL (widget)), text);
 }
 
 /* A label on screen whose text contains @text. */
@@ -75,18 +53,7 @@ static GtkLabel *
 find_shown_label (GtkWidget  *root,
                   const char *text)
 {
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkLabel *found;
-
-      if (GTK_IS_LABEL (child) && gtk_widget_get_mapped (child) &&
-          strstr (gtk_label_get_label (GTK_LABEL (child)), text))
-        return GTK_LABEL (child);
-      if ((found = find_shown_label (child, text)))
-        return found;
-    }
-  return NULL;
+  return GTK_LABEL (kefu_test_find_widget (root, is_shown_label, text));
 }
 
 static KefuWindow *
@@ -290,19 +257,11 @@ static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSettings) settings = g_settings_new ("org.kefu.Kefu");
-
-  fixture->tick = g_timeout_add (50, on_tick, NULL);
+  fixture->tick = kefu_test_tick_add ();
   fixture->server = kefu_test_server_start (NULL);
   fixture->admin = kefu_test_login (fixture->server, "admin");
   fixture->service = kefu_test_login (fixture->server, "service");
-  fixture->dir = g_dir_make_tmp ("kefu-desk-state-XXXXXX", &error);
-  g_assert_no_error (error);
-  g_setenv ("KEFU_STATE_DIR", fixture->dir, TRUE);
-  /* no sound server in a test: the phone is told so, not left to find out */
-  g_setenv ("KEFU_AUDIO", "null", TRUE);
-  g_settings_set_string (settings, "sip-listen", "127.0.0.1:0");
+  fixture->dir = kefu_test_app_prepare ("kefu-desk-state-XXXXXX");
   fixture->labels = g_ptr_array_new_with_free_func (g_free);
   fixture->remaining = g_array_new (FALSE, FALSE, sizeof (guint));
   fixture->broadcast = g_ptr_array_new_with_free_func (g_free);
@@ -318,27 +277,12 @@ static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
 {
-  g_autoptr(GSettings) settings = g_settings_new ("org.kefu.Kefu");
-
-  g_assert_null (kefu_application_get_window (fixture->app));
-  {
-    gpointer app = fixture->app;
-
-    g_object_add_weak_pointer (app, &app);
-    g_object_unref (fixture->app);
-    WAIT_UNTIL (app == NULL);
-  }
-  g_settings_reset (settings, "sip-listen");
+  kefu_test_app_release (fixture->app, WAIT_TIMEOUT_S);
   kefu_event_stream_stop (fixture->watch);
   g_assert_finalize_object (fixture->watch);
   g_assert_finalize_object (fixture->watch_client);
   kefu_test_server_free (fixture->server);
-  {
-    const char *argv[] = { "rm", "-rf", fixture->dir, NULL };
-
-    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
-                  NULL);
-  }
+  kefu_test_remove_tree (fixture->dir);
   g_free (fixture->dir);
   g_free (fixture->admin);
   g_free (fixture->service);
@@ -348,55 +292,24 @@ fixture_tear_down (Fixture       *fixture,
   g_clear_handle_id (&fixture->tick, g_source_remove);
 }
 
-/* Inside g_application_run: the agent signs in on the login page. */
+/* Signed in: the state button shows. */
 static void
-sign_in (Fixture *fixture)
+on_signed_in (gpointer data)
 {
-  KefuWindow *window = window_of (fixture);
-  KefuLoginPage *page;
-  GtkWidget *password;
+  Fixture *fixture = data;
 
-  g_assert_nonnull (window);
-  WAIT_UNTIL (gtk_widget_get_mapped (GTK_WIDGET (window)));
-  g_assert_cmpstr (kefu_window_get_page (window), ==, "login");
-  page = kefu_window_get_login_page (window);
-  kefu_login_page_prefill (page, fixture->server->url, "agent", NULL);
-  password = find_type (GTK_WIDGET (page), ADW_TYPE_PASSWORD_ENTRY_ROW);
-  g_assert_nonnull (password);
-  gtk_editable_set_text (GTK_EDITABLE (password), KEFU_TEST_PASSWORD);
-  kefu_login_page_sign_in (page);
-  WAIT_UNTIL (g_strcmp0 (kefu_window_get_page (window), "desk") == 0);
   WAIT_UNTIL (gtk_widget_get_mapped (GTK_WIDGET (state_label_of (fixture))));
-}
-
-typedef struct {
-  Fixture *fixture;
-  void   (*body) (Fixture *fixture);
-} Run;
-
-static gboolean
-on_running (gpointer data)
-{
-  Run *run = data;
-
-  sign_in (run->fixture);
-  run->body (run->fixture);
-  g_signal_handlers_disconnect_by_data (state_label_of (run->fixture), run->fixture);
-  g_signal_handlers_disconnect_by_data (button_of (run->fixture), run->fixture);
-  /* the menu's Quit: the session closes, the window goes, run returns */
-  g_action_group_activate_action (G_ACTION_GROUP (run->fixture->app), "quit", NULL);
-  return G_SOURCE_REMOVE;
+  fixture->body (fixture);
+  g_signal_handlers_disconnect_by_data (state_label_of (fixture), fixture);
+  g_signal_handlers_disconnect_by_data (button_of (fixture), fixture);
 }
 
 static void
 run_app (Fixture  *fixture,
          void    (*body) (Fixture *fixture))
 {
-  Run run = { fixture, body };
-  char *argv[] = { (char *) "kefu", NULL };
-
-  g_idle_add (on_running, &run);
-  g_assert_cmpint (g_application_run (G_APPLICATION (fixture->app), 1, argv), ==, 0);
+  fixture->body = body;
+  kefu_test_app_run (fixture->app, fixture->server, WAIT_TIMEOUT_S, on_signed_in, fixture);
 }
 
 /* --- (a) sign-in ------------------------------------------------------------------- */
@@ -573,27 +486,11 @@ test_wrapup_countdown (Fixture       *fixture,
   run_app (fixture, test_wrapup_countdown_body);
 }
 
-/* Xvfb has no window manager: the login page's focused entry gets the X
- * server's focus-in twice when the window maps, and GTK 4.8 warns about
- * the focus-out it never saw.  Only that warning is not fatal here. */
-static GLogWriterOutput
-on_log (GLogLevelFlags   log_level,
-        const GLogField *fields,
-        gsize            n_fields,
-        gpointer         user_data)
-{
-  for (gsize i = 0; i < n_fields; i++)
-    if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0
-        && strstr (fields[i].value, "did not receive a focus-out event"))
-      return G_LOG_WRITER_HANDLED;
-  return g_log_writer_default (log_level, fields, n_fields, user_data);
-}
-
 int
 main (int   argc,
       char *argv[])
 {
-  g_log_set_writer_func (on_log, NULL, NULL);
+  kefu_test_allow_focus_warning ();
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
 

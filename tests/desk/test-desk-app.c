@@ -18,50 +18,20 @@
 #include "kefu-application.h"
 #include "kefu-phone.h"
 #include "kefu-test-server.h"
+#include "kefu-test-ui.h"
 
 #define WAIT_TIMEOUT_S 20
 
-#define WAIT_UNTIL(cond)                                                          \
-  G_STMT_START {                                                                  \
-    gint64 deadline_ = g_get_monotonic_time () + WAIT_TIMEOUT_S * G_USEC_PER_SEC; \
-    while (!(cond))                                                               \
-      {                                                                           \
-        if (g_get_monotonic_time () > deadline_)                                  \
-          g_error ("timed out after %d s waiting for: %s", WAIT_TIMEOUT_S, #cond); \
-        g_main_context_iteration (NULL, TRUE);                                    \
-      }                                                                           \
-  } G_STMT_END
+typedef struct _Fixture Fixture;
 
-typedef struct {
+struct _Fixture {
   KefuTestServer  *server;
   char            *dir;
   KefuPhone       *callee;     /* where the desktop's bare numbers go (the "PBX") */
   KefuApplication *app;
   guint            tick;
-} Fixture;
-
-static gboolean
-on_tick (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-static GtkWidget *
-find_type (GtkWidget *root,
-           GType      type)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found;
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type))
-        return child;
-      if ((found = find_type (child, type)))
-        return found;
-    }
-  return NULL;
-}
+  void           (*body) (Fixture *fixture);   /* what the test does, signed in */
+};
 
 static void
 fixture_set_up (Fixture       *fixture,
@@ -71,65 +41,29 @@ fixture_set_up (Fixture       *fixture,
   g_autoptr(GSettings) settings = g_settings_new ("org.kefu.Kefu");
   g_autofree char *registrar = NULL;
 
-  fixture->tick = g_timeout_add (50, on_tick, NULL);
+  fixture->tick = kefu_test_tick_add ();
   fixture->server = kefu_test_server_start (NULL);
-  fixture->dir = g_dir_make_tmp ("kefu-desk-app-XXXXXX", &error);
-  g_assert_no_error (error);
-  g_setenv ("KEFU_STATE_DIR", fixture->dir, TRUE);
-  /* no sound server in a test: the phone is told so, not left to find out */
-  g_setenv ("KEFU_AUDIO", "null", TRUE);
+  fixture->dir = kefu_test_app_prepare ("kefu-desk-app-XXXXXX");
 
   fixture->callee = g_initable_new (KEFU_TYPE_PHONE, NULL, &error,
                                     "listen-address", "127.0.0.1:0",
                                     NULL);
   g_assert_no_error (error);
   registrar = g_strdup_printf ("127.0.0.1:%u", kefu_phone_get_sip_port (fixture->callee));
-  g_settings_set_string (settings, "sip-listen", "127.0.0.1:0");
   g_settings_set_string (settings, "sip-registrar", registrar);
 
   fixture->app = kefu_application_new ();
 }
 
-/* Inside g_application_run (the activate it made opened the window): the
- * agent signs in on the login page. */
+/* Signed in: the desktop's own phone is up. */
 static void
-sign_in (Fixture *fixture)
+on_signed_in (gpointer data)
 {
-  KefuWindow *window;
-  KefuLoginPage *page;
-  GtkWidget *password;
+  Fixture *fixture = data;
 
-  window = kefu_application_get_window (fixture->app);
-  g_assert_nonnull (window);
-  WAIT_UNTIL (gtk_widget_get_mapped (GTK_WIDGET (window)));
-  g_assert_cmpstr (kefu_window_get_page (window), ==, "login");
-
-  /* the agent signs in on the login page */
-  page = kefu_window_get_login_page (window);
-  kefu_login_page_prefill (page, fixture->server->url, "agent", NULL);
-  password = find_type (GTK_WIDGET (page), ADW_TYPE_PASSWORD_ENTRY_ROW);
-  g_assert_nonnull (password);
-  gtk_editable_set_text (GTK_EDITABLE (password), KEFU_TEST_PASSWORD);
-  kefu_login_page_sign_in (page);
   WAIT_UNTIL (kefu_application_get_phone (fixture->app) != NULL);
-  g_assert_cmpstr (kefu_window_get_page (window), ==, "desk");
-}
-
-typedef struct {
-  Fixture *fixture;
-  void   (*body) (Fixture *fixture);
-} Run;
-
-static gboolean
-on_running (gpointer data)
-{
-  Run *run = data;
-
-  sign_in (run->fixture);
-  run->body (run->fixture);
-  /* the menu's Quit: the session closes, the window goes, run returns */
-  g_action_group_activate_action (G_ACTION_GROUP (run->fixture->app), "quit", NULL);
-  return G_SOURCE_REMOVE;
+  g_assert_cmpstr (kefu_window_get_page (kefu_application_get_window (fixture->app)), ==, "desk");
+  fixture->body (fixture);
 }
 
 /* Runs @body as the application runs, from g_application_run to its
@@ -138,11 +72,8 @@ static void
 run_app (Fixture  *fixture,
          void    (*body) (Fixture *fixture))
 {
-  Run run = { fixture, body };
-  char *argv[] = { (char *) "kefu", NULL };
-
-  g_idle_add (on_running, &run);
-  g_assert_cmpint (g_application_run (G_APPLICATION (fixture->app), 1, argv), ==, 0);
+  fixture->body = body;
+  kefu_test_app_run (fixture->app, fixture->server, WAIT_TIMEOUT_S, on_signed_in, fixture);
 }
 
 static void
@@ -151,25 +82,11 @@ fixture_tear_down (Fixture       *fixture,
 {
   g_autoptr(GSettings) settings = g_settings_new ("org.kefu.Kefu");
 
-  g_assert_null (kefu_application_get_window (fixture->app));
-  /* a sound-server check cancelled at quit lets go when its callback runs */
-  {
-    gpointer app = fixture->app;
-
-    g_object_add_weak_pointer (app, &app);
-    g_object_unref (fixture->app);
-    WAIT_UNTIL (app == NULL);
-  }
+  kefu_test_app_release (fixture->app, WAIT_TIMEOUT_S);
   g_assert_finalize_object (fixture->callee);
-  g_settings_reset (settings, "sip-listen");
   g_settings_reset (settings, "sip-registrar");
   kefu_test_server_free (fixture->server);
-  {
-    const char *argv[] = { "rm", "-rf", fixture->dir, NULL };
-
-    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
-                  NULL);
-  }
+  kefu_test_remove_tree (fixture->dir);
   g_free (fixture->dir);
   g_clear_handle_id (&fixture->tick, g_source_remove);
 }
@@ -256,22 +173,6 @@ test_open_tel_link_body (Fixture *fixture)
     kefu_call_decline (call, 486, NULL);
   }
   WAIT_UNTIL (g_list_model_get_n_items (kefu_phone_get_calls (desk)) == 0);
-}
-
-/* Xvfb has no window manager: the login page's focused entry gets the X
- * server's focus-in twice when the window maps, and GTK 4.8 warns about
- * the focus-out it never saw.  Only that warning is not fatal here. */
-static GLogWriterOutput
-on_log (GLogLevelFlags   log_level,
-        const GLogField *fields,
-        gsize            n_fields,
-        gpointer         user_data)
-{
-  for (gsize i = 0; i < n_fields; i++)
-    if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0
-        && strstr (fields[i].value, "did not receive a focus-out event"))
-      return G_LOG_WRITER_HANDLED;
-  return g_log_writer_default (log_level, fields, n_fields, user_data);
 }
 
 /* No sound server: the phone still starts (calls connect, silent) and the
@@ -371,7 +272,7 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_log_set_writer_func (on_log, NULL, NULL);
+  kefu_test_allow_focus_warning ();
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
 

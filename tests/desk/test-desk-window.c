@@ -31,6 +31,7 @@
 #include "kefu-sync.h"
 #include "kefu-test-desk.h"
 #include "kefu-test-server.h"
+#include "kefu-test-ui.h"
 #include "kefu-window.h"
 
 #define WAIT_TIMEOUT_S 20
@@ -53,23 +54,6 @@ typedef struct {
   gint64          header_id;
   guint           tick;
 } Fixture;
-
-static gboolean
-on_tick (gpointer data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-#define WAIT_UNTIL(cond)                                                          \
-  G_STMT_START {                                                                  \
-    gint64 deadline_ = g_get_monotonic_time () + WAIT_TIMEOUT_S * G_USEC_PER_SEC; \
-    while (!(cond))                                                               \
-      {                                                                           \
-        if (g_get_monotonic_time () > deadline_)                                  \
-          g_error ("timed out after %d s waiting for: %s", WAIT_TIMEOUT_S, #cond); \
-        g_main_context_iteration (NULL, TRUE);                                    \
-      }                                                                           \
-  } G_STMT_END
 
 static gint64
 create_customer (Fixture    *fixture,
@@ -102,7 +86,7 @@ fixture_set_up (Fixture       *fixture,
   g_autofree char *path = NULL;
   g_autofree char *token = NULL;
 
-  fixture->tick = g_timeout_add (50, on_tick, NULL);
+  fixture->tick = kefu_test_tick_add ();
   fixture->server = kefu_test_server_start (NULL);
   fixture->dir = g_dir_make_tmp ("kefu-desk-ui-XXXXXX", &error);
   g_assert_no_error (error);
@@ -169,12 +153,7 @@ fixture_tear_down (Fixture       *fixture,
   kefu_test_assert_finalized (fixture->client);
   kefu_test_server_free (fixture->server);
   kefu_test_relay_free (fixture->relay);
-  {
-    const char *argv[] = { "rm", "-rf", fixture->dir, NULL };
-
-    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
-                  NULL);
-  }
+  kefu_test_remove_tree (fixture->dir);
   g_free (fixture->dir);
   g_free (fixture->admin);
   g_clear_handle_id (&fixture->tick, g_source_remove);
@@ -587,41 +566,37 @@ on_caller_transfer_requested (KefuCall   *call,
   g_assert_nonnull (followed);
 }
 
+static gboolean
+has_action (GtkWidget     *widget,
+            gconstpointer  action)
+{
+  return GTK_IS_ACTIONABLE (widget)
+         && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action) == 0;
+}
+
 /* The widget under @root whose action is @action (a button of the panel). */
 static GtkWidget *
 find_actionable (GtkWidget  *root,
                  const char *action)
 {
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found;
+  return kefu_test_find_widget (root, has_action, action);
+}
 
-      if (GTK_IS_ACTIONABLE (child)
-          && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (child)), action) == 0)
-        return child;
-      if ((found = find_actionable (child, action)))
-        return found;
-    }
-  return NULL;
+static gboolean
+is_visible_label (GtkWidget     *widget,
+                  gconstpointer  text)
+{
+  if (GTK_IS_LABEL (widget) && g_getenv ("KEFU_TEST_DUMP_LABELS"))
+    g_printerr ("label: %s\n", gtk_label_get_label (GTK_LABEL (widget)));
+  return GTK_IS_LABEL (widget) && gtk_widget_get_visible (widget)
+         && strstr (gtk_label_get_label (GTK_LABEL (widget)), text);
 }
 
 static gboolean
 has_label (GtkWidget  *root,
            const char *text)
 {
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      if (GTK_IS_LABEL (child) && g_getenv ("KEFU_TEST_DUMP_LABELS"))
-        g_printerr ("label: %s\n", gtk_label_get_label (GTK_LABEL (child)));
-      if (GTK_IS_LABEL (child) && gtk_widget_get_visible (child)
-          && strstr (gtk_label_get_label (GTK_LABEL (child)), text))
-        return TRUE;
-      if (has_label (child, text))
-        return TRUE;
-    }
-  return FALSE;
+  return kefu_test_find_widget (root, is_visible_label, text) != NULL;
 }
 
 static void

@@ -44,12 +44,7 @@ fixture_tear_down (Fixture       *fixture,
 {
   kefu_test_relay_free (fixture->relay);
   kefu_test_server_free (fixture->server);
-  {
-    const char *argv[] = { "rm", "-rf", fixture->dir, NULL };
-
-    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
-                  NULL);
-  }
+  kefu_test_remove_tree (fixture->dir);
   g_free (fixture->dir);
 }
 

@@ -64,12 +64,7 @@ fixture_tear_down (Fixture       *fixture,
   kefu_test_assert_finalized (fixture->client);
   kefu_test_relay_free (fixture->relay);
   kefu_test_server_free (fixture->server);
-  {
-    const char *argv[] = { "rm", "-rf", fixture->dir, NULL };
-
-    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
-                  NULL);
-  }
+  kefu_test_remove_tree (fixture->dir);
   g_free (fixture->dir);
   g_free (fixture->token);
   g_free (fixture->admin);
@@ -105,12 +100,9 @@ server_write (Fixture    *fixture,
               const char *json,
               guint       expected_status)
 {
-  g_autoptr(KefuTestResponse) response = kefu_test_request (fixture->server, method, path, token,
-                                                            json);
+  g_autoptr(KefuTestResponse) response = kefu_test_request_expect (fixture->server, method, path,
+                                                                   token, json, expected_status);
 
-  if (response->status != expected_status)
-    g_error ("%s %s: expected %u, got %u: %s", method, path, expected_status, response->status,
-             response->body);
   return json_object_ref (kefu_test_response_object (response));
 }
 
@@ -693,13 +685,8 @@ test_draft_survives_kill (void)
   g_assert_null (draft);
 
   kefu_test_assert_finalized (g_steal_pointer (&store));
-  {
-    const char *argv[] = { "rm", "-rf", dir, NULL };
-
-    g_assert_no_error (dir_error);
-    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
-                  NULL);
-  }
+  g_assert_no_error (dir_error);
+  kefu_test_remove_tree (dir);
 }
 
 int

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/types.h>
 
 static const char * const test_users[][2] = {
   { "agent", "agent" },
@@ -81,6 +82,33 @@ die_with_parent (gpointer user_data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
+/* The server of the running test, for on_fatal_signal. */
+static volatile sig_atomic_t server_pid;
+
+static void
+on_fatal_signal (int signum)
+{
+  /* A failed assertion ends this process; the server it started must not
+   * live on, holding a port and a database. */
+  if (server_pid > 0)
+    kill ((pid_t) server_pid, SIGKILL);
+  raise (signum);
+}
+
+void
+kefu_test_kill_server_on_abort (void)
+{
+  struct sigaction action = { 0 };
+
+  /* once: the handler's raise() then ends the process as it would have */
+  action.sa_handler = on_fatal_signal;
+  action.sa_flags = SA_RESETHAND;
+  sigemptyset (&action.sa_mask);
+  sigaction (SIGABRT, &action, NULL);
+  sigaction (SIGSEGV, &action, NULL);
+  sigaction (SIGTRAP, &action, NULL);
+}
+
 static void
 spawn (KefuTestServer *server)
 {
@@ -112,6 +140,8 @@ spawn (KefuTestServer *server)
                                                  server->config_path, "--listen", listen,
                                                  "serve", NULL);
   g_assert_no_error (error);
+  server_pid = (sig_atomic_t) g_ascii_strtoll (g_subprocess_get_identifier (server->process),
+                                               NULL, 10);
 
   /* The first line says where it listens. */
   lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
@@ -190,6 +220,8 @@ kefu_test_server_stop (KefuTestServer *server)
 
   if (!server->process)
     return;
+  /* It exits here; a crash or a leak in it fails the test. */
+  server_pid = 0;
   g_subprocess_send_signal (server->process, SIGTERM);
   g_subprocess_wait (server->process, NULL, &error);
   g_assert_no_error (error);
@@ -223,6 +255,15 @@ kefu_test_server_restart (KefuTestServer *server)
 }
 
 void
+kefu_test_remove_tree (const char *dir)
+{
+  const char *argv[] = { "rm", "-rf", dir, NULL };
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
+                NULL);
+}
+
+void
 kefu_test_server_free (KefuTestServer *server)
 {
   g_autofree char *rm_argv = NULL;
@@ -231,12 +272,7 @@ kefu_test_server_free (KefuTestServer *server)
     return;
   kefu_test_server_stop (server);
   g_clear_object (&server->session);
-  {
-    const char *argv[] = { "rm", "-rf", server->dir, NULL };
-
-    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
-                  NULL);
-  }
+  kefu_test_remove_tree (server->dir);
   g_free (server->dir);
   g_free (server->config_path);
   g_free (server->url);
@@ -301,6 +337,22 @@ kefu_test_request (KefuTestServer *server,
                                  json ? strlen (json) : 0, NULL);
 }
 
+KefuTestResponse *
+kefu_test_request_expect (KefuTestServer *server,
+                          const char     *method,
+                          const char     *path,
+                          const char     *token,
+                          const char     *json,
+                          guint           status)
+{
+  KefuTestResponse *response = kefu_test_request (server, method, path, token, json);
+
+  if (response->status != status)
+    g_error ("%s %s: expected %u, got %u: %s", method, path, status, response->status,
+             response->body);
+  return response;
+}
+
 void
 kefu_test_response_free (KefuTestResponse *response)
 {
@@ -342,4 +394,161 @@ kefu_test_login (KefuTestServer *server,
   if (response->status != 201)
     g_error ("login as %s failed (%u): %s", username, response->status, response->body);
   return g_strdup (json_object_get_string_member (kefu_test_response_object (response), "token"));
+}
+
+/* --- the event stream ------------------------------------------------------------------ */
+
+static gboolean
+on_wait_timeout (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+void
+kefu_test_wait_until (KefuTestCondition  cond,
+                      gpointer           data,
+                      const char        *what)
+{
+  gboolean timed_out = FALSE;
+  guint timeout_id = g_timeout_add (KEFU_TEST_WAIT_MS, on_wait_timeout, &timed_out);
+
+  while (!cond (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (timed_out)
+    g_error ("waited %d ms for %s", KEFU_TEST_WAIT_MS, what);
+  g_source_remove (timeout_id);
+}
+
+typedef struct {
+  GMainLoop               *loop;
+  SoupWebsocketConnection *connection;
+  GError                  *error;
+  gboolean                 done;
+} Connecting;
+
+static void
+on_ws_message (SoupWebsocketConnection *connection,
+               gint                     type,
+               GBytes                  *message,
+               gpointer                 user_data)
+{
+  KefuTestSubscriber *subscriber = user_data;
+  gsize len;
+  const char *data = g_bytes_get_data (message, &len);
+
+  g_assert_cmpint (type, ==, SOUP_WEBSOCKET_DATA_TEXT);
+  g_ptr_array_add (subscriber->messages, g_strndup (data, len));
+}
+
+static void
+on_ws_closed (SoupWebsocketConnection *connection,
+              gpointer                 user_data)
+{
+  KefuTestSubscriber *subscriber = user_data;
+
+  subscriber->closed = TRUE;
+}
+
+static void
+on_ws_connected (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Connecting *connecting = user_data;
+
+  connecting->connection = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
+                                                                  &connecting->error);
+  connecting->done = TRUE;
+  g_main_loop_quit (connecting->loop);
+}
+
+static gboolean
+on_loop_timeout (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+KefuTestSubscriber *
+kefu_test_subscribe_full (KefuTestServer *server,
+                          SoupSession    *session,
+                          const char     *token,
+                          gboolean        token_in_query,
+                          guint          *out_status)
+{
+  g_autofree char *uri = token && token_in_query
+                         ? g_strdup_printf ("%s/v1/events/stream?token=%s", server->url, token)
+                         : g_strdup_printf ("%s/v1/events/stream", server->url);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", uri);
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Connecting connecting = { loop, NULL, NULL, FALSE };
+  KefuTestSubscriber *subscriber;
+  guint timeout_id;
+
+  if (token && !token_in_query)
+    {
+      g_autofree char *value = g_strconcat ("Bearer ", token, NULL);
+
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", value);
+    }
+  soup_session_websocket_connect_async (session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        on_ws_connected, &connecting);
+  timeout_id = g_timeout_add (KEFU_TEST_WAIT_MS, on_loop_timeout, loop);
+  g_main_loop_run (loop);
+  if (!connecting.done)
+    g_error ("the WebSocket handshake did not finish within %d ms", KEFU_TEST_WAIT_MS);
+  g_source_remove (timeout_id);
+
+  if (out_status)
+    *out_status = soup_message_get_status (msg);
+  if (!connecting.connection)
+    {
+      g_test_message ("WebSocket refused: %s", connecting.error->message);
+      g_clear_error (&connecting.error);
+      return NULL;
+    }
+  subscriber = g_new0 (KefuTestSubscriber, 1);
+  subscriber->connection = connecting.connection;
+  subscriber->messages = g_ptr_array_new_with_free_func (g_free);
+  g_signal_connect (subscriber->connection, "message", G_CALLBACK (on_ws_message), subscriber);
+  g_signal_connect (subscriber->connection, "closed", G_CALLBACK (on_ws_closed), subscriber);
+  return subscriber;
+}
+
+KefuTestSubscriber *
+kefu_test_subscribe (KefuTestServer *server,
+                     SoupSession    *session,
+                     const char     *token)
+{
+  guint status = 0;
+  KefuTestSubscriber *subscriber = kefu_test_subscribe_full (server, session, token, FALSE,
+                                                             &status);
+
+  if (!subscriber)
+    g_error ("the event stream refused the subscriber (HTTP %u)", status);
+  return subscriber;
+}
+
+static gboolean
+subscriber_closed (gpointer data)
+{
+  return ((KefuTestSubscriber *) data)->closed;
+}
+
+void
+kefu_test_unsubscribe (KefuTestSubscriber *subscriber)
+{
+  if (!subscriber)
+    return;
+  if (soup_websocket_connection_get_state (subscriber->connection) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (subscriber->connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  if (!subscriber->closed)
+    kefu_test_wait_until (subscriber_closed, subscriber, "the WebSocket to close");
+  g_signal_handlers_disconnect_by_data (subscriber->connection, subscriber);
+  g_object_unref (subscriber->connection);
+  g_ptr_array_unref (subscriber->messages);
+  g_free (subscriber);
 }

@@ -17,142 +17,16 @@
  * SQLite and once on PostgreSQL.
  */
 
-#define WAIT_MS 15000
 #define SIP_SECRET "sip-secret-7"
-
-static KefuTestResponse *
-request_expect (KefuTestServer *server,
-                const char     *method,
-                const char     *path,
-                const char     *token,
-                const char     *json,
-                guint           status)
-{
-  KefuTestResponse *response = kefu_test_request (server, method, path, token, json);
-
-  if (response->status != status)
-    g_error ("%s %s: expected %u, got %u: %s", method, path, status, response->status,
-             response->body);
-  return response;
-}
 
 /* --- the event stream ------------------------------------------------------------------ */
 
 typedef struct {
-  SoupWebsocketConnection *connection;
-  GPtrArray               *messages;   /* char*, as received */
-  gboolean                 closed;
-} Subscriber;
-
-static void
-on_ws_message (SoupWebsocketConnection *connection,
-               gint                     type,
-               GBytes                  *message,
-               gpointer                 user_data)
-{
-  Subscriber *subscriber = user_data;
-  gsize len;
-  const char *data = g_bytes_get_data (message, &len);
-
-  g_ptr_array_add (subscriber->messages, g_strndup (data, len));
-}
-
-static void
-on_ws_closed (SoupWebsocketConnection *connection,
-              gpointer                 user_data)
-{
-  ((Subscriber *) user_data)->closed = TRUE;
-}
-
-static void
-on_ws_connected (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  SoupWebsocketConnection **out = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *out = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &error);
-  g_assert_no_error (error);
-}
-
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-on_wait_timeout (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-wait_until (Condition   cond,
-            gpointer    data,
-            const char *what)
-{
-  gboolean timed_out = FALSE;
-  guint timeout_id = g_timeout_add (WAIT_MS, on_wait_timeout, &timed_out);
-
-  while (!cond (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (timed_out)
-    g_error ("waited %d ms for %s", WAIT_MS, what);
-  g_source_remove (timeout_id);
-}
-
-static gboolean
-is_set (gpointer data)
-{
-  return *(gpointer *) data != NULL;
-}
-
-static Subscriber *
-subscribe (KefuTestServer *server,
-           SoupSession    *session,
-           const char     *token)
-{
-  g_autofree char *uri = g_strdup_printf ("%s/v1/events/stream", server->url);
-  g_autofree char *bearer = g_strconcat ("Bearer ", token, NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new ("GET", uri);
-  SoupWebsocketConnection *connection = NULL;
-  Subscriber *subscriber;
-
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", bearer);
-  soup_session_websocket_connect_async (session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
-                                        on_ws_connected, &connection);
-  wait_until (is_set, &connection, "the WebSocket handshake");
-  subscriber = g_new0 (Subscriber, 1);
-  subscriber->connection = connection;
-  subscriber->messages = g_ptr_array_new_with_free_func (g_free);
-  g_signal_connect (connection, "message", G_CALLBACK (on_ws_message), subscriber);
-  g_signal_connect (connection, "closed", G_CALLBACK (on_ws_closed), subscriber);
-  return subscriber;
-}
-
-static gboolean
-subscriber_closed (gpointer data)
-{
-  return ((Subscriber *) data)->closed;
-}
-
-static void
-unsubscribe (Subscriber *subscriber)
-{
-  soup_websocket_connection_close (subscriber->connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
-  if (!subscriber->closed)
-    wait_until (subscriber_closed, subscriber, "the WebSocket to close");
-  g_signal_handlers_disconnect_by_data (subscriber->connection, subscriber);
-  g_object_unref (subscriber->connection);
-  g_ptr_array_unref (subscriber->messages);
-  g_free (subscriber);
-}
-
-typedef struct {
-  Subscriber *subscriber;
-  guint       from;       /* messages before this one are old */
-  const char *agent;
-  JsonObject *found;      /* owned */
-  char       *text;       /* owned: the message as it came */
+  KefuTestSubscriber *subscriber;
+  guint               from;       /* messages before this one are old */
+  const char         *agent;
+  JsonObject         *found;      /* owned */
+  char               *text;       /* owned: the message as it came */
 } Notice;
 
 static gboolean
@@ -183,17 +57,17 @@ notice_arrived (gpointer data)
 /* The first agent.updated from message @from on; it must be @agent's, with
  * @change.  Its text in *out_text when asked for. */
 static JsonObject *
-wait_notice (Subscriber  *subscriber,
-             guint        from,
-             const char  *agent,
-             const char  *change,
-             char       **out_text)
+wait_notice (KefuTestSubscriber  *subscriber,
+             guint                from,
+             const char          *agent,
+             const char          *change,
+             char               **out_text)
 {
   Notice notice = { subscriber, from, agent, NULL, NULL };
   g_autofree char *what = g_strdup_printf ("agent.updated of %s", agent);
   JsonObject *data;
 
-  wait_until (notice_arrived, &notice, what);
+  kefu_test_wait_until (notice_arrived, &notice, what);
   data = json_object_get_object_member (notice.found, "data");
   g_assert_nonnull (data);
   g_assert_cmpstr (json_object_get_string_member (data, "change"), ==, change);
@@ -227,8 +101,8 @@ ha1_of (KefuTestServer *server,
         const char     *service,
         const char     *extension)
 {
-  g_autoptr(KefuTestResponse) response = request_expect (server, "GET", "/v1/sip/credentials",
-                                                         service, NULL, 200);
+  g_autoptr(KefuTestResponse) response =
+    kefu_test_request_expect (server, "GET", "/v1/sip/credentials", service, NULL, 200);
   JsonArray *items = json_object_get_array_member (kefu_test_response_object (response), "items");
 
   for (guint i = 0; i < json_array_get_length (items); i++)
@@ -257,12 +131,13 @@ test_sip_password_notice (void)
   g_autoptr(JsonObject) desk_notice = NULL;
   g_autofree char *text = NULL;
   g_autofree char *ha1 = NULL;
-  Subscriber *switch_side = subscribe (server, session, service);
-  Subscriber *desk = subscribe (server, session, agent);
+  KefuTestSubscriber *switch_side = kefu_test_subscribe (server, session, service);
+  KefuTestSubscriber *desk = kefu_test_subscribe (server, session, agent);
 
-  patched = request_expect (server, "PATCH", "/v1/agents/agent", admin,
-                            "{\"extension\": \"1001\", \"sip_password\": \"" SIP_SECRET "\"}",
-                            200);
+  patched =
+    kefu_test_request_expect (server, "PATCH", "/v1/agents/agent", admin,
+                              "{\"extension\": \"1001\", \"sip_password\": \"" SIP_SECRET "\"}",
+                              200);
   notice = wait_notice (switch_side, 0, "agent", "updated", &text);
   g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (notice, "data"),
                                                "version"), ==,
@@ -272,8 +147,8 @@ test_sip_password_notice (void)
   /* the desktops hear of it too, the same words */
   desk_notice = wait_notice (desk, 0, "agent", "updated", NULL);
 
-  unsubscribe (desk);
-  unsubscribe (switch_side);
+  kefu_test_unsubscribe (desk);
+  kefu_test_unsubscribe (switch_side);
   kefu_test_server_free (server);
 }
 
@@ -284,12 +159,12 @@ test_agent_lifecycle_notices (void)
   g_autofree char *service = kefu_test_login (server, "service");
   g_autofree char *admin = kefu_test_login (server, "admin");
   g_autoptr(SoupSession) session = soup_session_new ();
-  Subscriber *switch_side = subscribe (server, session, service);
+  KefuTestSubscriber *switch_side = kefu_test_subscribe (server, session, service);
   guint mark;
 
   /* a new agent with a phone */
   {
-    g_autoptr(KefuTestResponse) r = request_expect (server, "POST", "/v1/agents", admin,
+    g_autoptr(KefuTestResponse) r = kefu_test_request_expect (server, "POST", "/v1/agents", admin,
       "{\"username\": \"newbie\", \"role\": \"agent\", \"password\": \"" KEFU_TEST_PASSWORD "\", "
       "\"extension\": \"2001\", \"skills\": {\"sales\": 50}, "
       "\"sip_password\": \"" SIP_SECRET "\"}", 201);
@@ -305,43 +180,44 @@ test_agent_lifecycle_notices (void)
   /* a refused change says nothing: the next notice is the next change's */
   mark = switch_side->messages->len;
   {
-    g_autoptr(KefuTestResponse) refused = request_expect (server, "PATCH", "/v1/agents/newbie",
-                                                          admin, "{\"sip_password\": \"short\"}",
-                                                          400);
-    g_autoptr(KefuTestResponse) r = request_expect (server, "PUT", "/v1/agents/newbie", admin,
-      "{\"username\": \"newbie\", \"role\": \"agent\", \"extension\": \"2001\", "
-      "\"skills\": {\"sales\": 50, \"billing\": 20}}", 200);
+    g_autoptr(KefuTestResponse) refused =
+      kefu_test_request_expect (server, "PATCH", "/v1/agents/newbie", admin,
+                                "{\"sip_password\": \"short\"}", 400);
+    g_autoptr(KefuTestResponse) r =
+      kefu_test_request_expect (server, "PUT", "/v1/agents/newbie", admin,
+        "{\"username\": \"newbie\", \"role\": \"agent\", \"extension\": \"2001\", "
+        "\"skills\": {\"sales\": 50, \"billing\": 20}}", 200);
     g_autoptr(JsonObject) notice = wait_notice (switch_side, mark, "newbie", "updated", NULL);
   }
 
   /* removed, by number as well as by name */
   mark = switch_side->messages->len;
   {
-    g_autoptr(KefuTestResponse) got = request_expect (server, "GET", "/v1/agents/newbie", admin,
-                                                      NULL, 200);
+    g_autoptr(KefuTestResponse) got = kefu_test_request_expect (server, "GET", "/v1/agents/newbie",
+                                                                admin, NULL, 200);
     g_autofree char *path = g_strdup_printf ("/v1/agents/%" G_GINT64_FORMAT,
                                              json_object_get_int_member (
                                                kefu_test_response_object (got), "id"));
-    g_autoptr(KefuTestResponse) r = request_expect (server, "DELETE", path, admin, NULL, 204);
+    g_autoptr(KefuTestResponse) r = kefu_test_request_expect (server, "DELETE", path, admin, NULL,
+                                                              204);
     g_autoptr(JsonObject) notice = wait_notice (switch_side, mark, "newbie", "removed", NULL);
   }
 
   /* not logged, so no report or event reader sees it; and no publisher
    * may make one up */
   {
-    g_autoptr(KefuTestResponse) log = request_expect (server, "GET",
-                                                      "/v1/events?since=0&limit=10000", admin,
-                                                      NULL, 200);
+    g_autoptr(KefuTestResponse) log =
+      kefu_test_request_expect (server, "GET", "/v1/events?since=0&limit=10000", admin, NULL, 200);
 
     g_assert_null (strstr (log->body, "agent.updated"));
   }
   {
-    g_autoptr(KefuTestResponse) r = request_expect (server, "POST", "/v1/events", service,
-                                                    "{\"type\": \"agent.updated\", "
-                                                    "\"agent\": \"agent\"}", 400);
+    g_autoptr(KefuTestResponse) r =
+      kefu_test_request_expect (server, "POST", "/v1/events", service,
+                                "{\"type\": \"agent.updated\", \"agent\": \"agent\"}", 400);
   }
 
-  unsubscribe (switch_side);
+  kefu_test_unsubscribe (switch_side);
   kefu_test_server_free (server);
 }
 

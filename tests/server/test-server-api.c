@@ -12,24 +12,9 @@
 
 #include "kefu-test-server.h"
 
-#include <signal.h>
 #include <string.h>
-#include <sys/types.h>
 
 /* --- a server per test ---------------------------------------------------------- */
-
-/* The server of the running test, for on_fatal_signal. */
-static volatile sig_atomic_t server_pid;
-
-static void
-on_fatal_signal (int signum)
-{
-  /* A failed assertion ends this process; the server it started must not
-   * live on, holding a port and a database. */
-  if (server_pid > 0)
-    kill ((pid_t) server_pid, SIGKILL);
-  raise (signum);
-}
 
 typedef struct {
   KefuTestServer   *server;
@@ -52,8 +37,6 @@ api_start (void)
   Api *api = g_new0 (Api, 1);
 
   api->server = kefu_test_server_start (NULL);
-  server_pid = (sig_atomic_t) g_ascii_strtoll (g_subprocess_get_identifier (api->server->process),
-                                               NULL, 10);
   api->agent = kefu_test_login (api->server, "agent");
   api->agent2 = kefu_test_login (api->server, "agent2");
   api->supervisor = kefu_test_login (api->server, "supervisor");
@@ -67,7 +50,6 @@ static void
 api_free (Api *api)
 {
   /* The server exits here; a crash or a leak in it fails the test. */
-  server_pid = 0;
   kefu_test_server_free (api->server);
   g_free (api->agent);
   g_free (api->agent2);
@@ -3029,15 +3011,8 @@ int
 main (int   argc,
       char *argv[])
 {
-  struct sigaction action = { 0 };
-
   g_test_init (&argc, &argv, NULL);
-
-  action.sa_handler = on_fatal_signal;
-  action.sa_flags = SA_RESETHAND;
-  sigemptyset (&action.sa_mask);
-  sigaction (SIGABRT, &action, NULL);
-  sigaction (SIGTRAP, &action, NULL);
+  kefu_test_kill_server_on_abort ();
 
   g_test_add_func ("/server/api/auth/login", test_auth_login);
   g_test_add_func ("/server/api/auth/wrong-credentials", test_auth_wrong_credentials);

@@ -13,22 +13,7 @@
 #include "kefu-db-pg.h"
 #include "kefu-store.h"
 
-#include <signal.h>
 #include <string.h>
-#include <sys/types.h>
-
-/* The server of the running test, for on_fatal_signal. */
-static volatile sig_atomic_t server_pid;
-
-static void
-on_fatal_signal (int signum)
-{
-  /* A failed assertion ends this process; the server it started must not
-   * live on, holding a port and a database. */
-  if (server_pid > 0)
-    kill ((pid_t) server_pid, SIGKILL);
-  raise (signum);
-}
 
 typedef struct {
   KefuTestServer *server;
@@ -46,8 +31,6 @@ cli_start (void)
   Cli *cli = g_new0 (Cli, 1);
 
   cli->server = kefu_test_server_start (NULL);
-  server_pid = (sig_atomic_t) g_ascii_strtoll (g_subprocess_get_identifier (cli->server->process),
-                                               NULL, 10);
   cli->admin = kefu_test_login (cli->server, "admin");
   return cli;
 }
@@ -56,7 +39,6 @@ static void
 cli_free (Cli *cli)
 {
   /* The server exits here; a crash or a leak in it fails the test. */
-  server_pid = 0;
   kefu_test_server_free (cli->server);
   g_free (cli->admin);
   g_free (cli->out);
@@ -728,12 +710,7 @@ test_init_fresh_database (void)
       g_assert_true (g_file_test (db_path, G_FILE_TEST_IS_REGULAR));
     }
 
-  {
-    const char *argv[] = { "rm", "-rf", dir, NULL };
-
-    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
-                  NULL);
-  }
+  kefu_test_remove_tree (dir);
 }
 
 static void
@@ -766,29 +743,15 @@ test_config_unknown_key (void)
                                   &err), 2, err);
   g_assert_nonnull (strstr (err, "[database]"));
 
-  {
-    const char *argv[] = { "rm", "-rf", dir, NULL };
-
-    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
-                  NULL);
-  }
+  kefu_test_remove_tree (dir);
 }
 
 int
 main (int   argc,
       char *argv[])
 {
-  struct sigaction action = { 0 };
-
   g_test_init (&argc, &argv, NULL);
-
-  /* once: the handler's raise() then ends the process as it would have */
-  action.sa_handler = on_fatal_signal;
-  action.sa_flags = SA_RESETHAND;
-  sigemptyset (&action.sa_mask);
-  sigaction (SIGABRT, &action, NULL);
-  sigaction (SIGSEGV, &action, NULL);
-  sigaction (SIGTRAP, &action, NULL);
+  kefu_test_kill_server_on_abort ();
 
   g_test_add_func ("/server/cli/import/good", test_import_good);
   g_test_add_func ("/server/cli/import/bad-rows", test_import_bad_rows);

@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include "kefu-test-report.h"
 #include "kefu-test-server.h"
 
 #include <math.h>
@@ -28,25 +29,8 @@
  */
 
 #define EPSILON 1e-9
-#define WAIT_MS 15000
 
 /* --- HTTP helpers -------------------------------------------------------------------- */
-
-static KefuTestResponse *
-request_expect (KefuTestServer *server,
-                const char     *method,
-                const char     *path,
-                const char     *token,
-                const char     *json,
-                guint           status)
-{
-  KefuTestResponse *response = kefu_test_request (server, method, path, token, json);
-
-  if (response->status != status)
-    g_error ("%s %s: expected %u, got %u: %s", method, path, status, response->status,
-             response->body);
-  return response;
-}
 
 static void
 expect_error (KefuTestServer *server,
@@ -58,7 +42,8 @@ expect_error (KefuTestServer *server,
               const char     *code,
               const char     *message_part)
 {
-  g_autoptr(KefuTestResponse) response = request_expect (server, method, path, token, json, status);
+  g_autoptr(KefuTestResponse) response = kefu_test_request_expect (server, method, path, token,
+                                                                   json, status);
   JsonObject *error;
 
   error = json_object_get_object_member (kefu_test_response_object (response), "error");
@@ -74,9 +59,8 @@ static gint64
 event_count (KefuTestServer *server,
              const char     *token)
 {
-  g_autoptr(KefuTestResponse) response = request_expect (server, "GET",
-                                                         "/v1/events?since=0&limit=10000",
-                                                         token, NULL, 200);
+  g_autoptr(KefuTestResponse) response =
+    kefu_test_request_expect (server, "GET", "/v1/events?since=0&limit=10000", token, NULL, 200);
 
   return json_array_get_length (json_object_get_array_member (kefu_test_response_object (response),
                                                               "events"));
@@ -132,19 +116,9 @@ add_event (JsonArray  *events,
            const char *agent,
            JsonObject *data)
 {
-  JsonObject *event = json_object_new ();
   g_autofree char *ts = iso_local (ts_ms);
 
-  json_object_set_string_member (event, "type", type);
-  json_object_set_string_member (event, "ts", ts);
-  if (call_id)
-    json_object_set_string_member (event, "call_id", call_id);
-  if (queue)
-    json_object_set_string_member (event, "queue", queue);
-  if (agent)
-    json_object_set_string_member (event, "agent", agent);
-  json_object_set_object_member (event, "data", data ? data : json_object_new ());
-  json_array_add_object_element (events, event);
+  kefu_test_add_event_ts (events, type, ts, call_id, queue, agent, data);
 }
 
 static void
@@ -226,9 +200,9 @@ static void
 create_queues (KefuTestServer *server)
 {
   g_autofree char *admin = kefu_test_login (server, "admin");
-  g_autoptr(KefuTestResponse) billing = request_expect (server, "POST", "/v1/queues", admin,
-                                                        "{\"name\": \"billing\"}", 201);
-  g_autoptr(KefuTestResponse) sales = request_expect (server, "POST", "/v1/queues", admin,
+  g_autoptr(KefuTestResponse) billing =
+    kefu_test_request_expect (server, "POST", "/v1/queues", admin, "{\"name\": \"billing\"}", 201);
+  g_autoptr(KefuTestResponse) sales = kefu_test_request_expect (server, "POST", "/v1/queues", admin,
     "{\"name\": \"sales\", \"sl_threshold_s\": 30, \"short_abandon_s\": 10,"
     " \"sl_denominator\": \"answered\"}", 201);
 }
@@ -239,8 +213,8 @@ publish_day (KefuTestServer *server,
 {
   g_autoptr(JsonArray) events = day_of_calls ();
   g_autofree char *body = post_body (events, "day-2026-11-25");
-  g_autoptr(KefuTestResponse) response = request_expect (server, "POST", "/v1/events", service,
-                                                         body, 201);
+  g_autoptr(KefuTestResponse) response = kefu_test_request_expect (server, "POST", "/v1/events",
+                                                                   service, body, 201);
 
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (
                       kefu_test_response_object (response), "events")), ==,
@@ -249,75 +223,10 @@ publish_day (KefuTestServer *server,
 
 /* --- comparing figures ------------------------------------------------------------------- */
 
-typedef struct {
-  gint64 offered;
-  gint64 answered;
-  gint64 abandoned;
-  gint64 short_abandoned;
-  gint64 other;
-  gint64 answered_within;
-  double service_level;   /* NAN: null */
-  double asa;
-  double aht;
-  double abandonment_rate;
-  double occupancy;
-} Expected;
-
-static const Expected billing_day = { 8, 4, 2, 1, 1, 3, 3.0 / 7.0, 13.75, 157.5, 2.0 / 7.0, NAN };
-static const Expected sales_day = { 3, 2, 0, 1, 0, 1, 0.5, 30.0, 270.0, 0.0, NAN };
-
-static void
-assert_ratio (JsonObject *row,
-              const char *member,
-              double      expected,
-              double      epsilon)
-{
-  JsonNode *node = json_object_get_member (row, member);
-
-  g_assert_nonnull (node);
-  if (isnan (expected))
-    {
-      if (!JSON_NODE_HOLDS_NULL (node))
-        g_error ("%s: expected null, got %g", member, json_node_get_double (node));
-      return;
-    }
-  if (JSON_NODE_HOLDS_NULL (node))
-    g_error ("%s: expected %.12g, got null", member, expected);
-  if (fabs (json_node_get_double (node) - expected) > epsilon)
-    g_error ("%s: expected %.12g, got %.12g", member, expected, json_node_get_double (node));
-}
-
-static void
-assert_row (JsonObject     *row,
-            const Expected *e)
-{
-  g_assert_cmpint (json_object_get_int_member (row, "offered"), ==, e->offered);
-  g_assert_cmpint (json_object_get_int_member (row, "answered"), ==, e->answered);
-  g_assert_cmpint (json_object_get_int_member (row, "abandoned"), ==, e->abandoned);
-  g_assert_cmpint (json_object_get_int_member (row, "short_abandoned"), ==, e->short_abandoned);
-  g_assert_cmpint (json_object_get_int_member (row, "other"), ==, e->other);
-  g_assert_cmpint (json_object_get_int_member (row, "answered_within"), ==, e->answered_within);
-  assert_ratio (row, "service_level", e->service_level, EPSILON);
-  assert_ratio (row, "asa", e->asa, EPSILON);
-  assert_ratio (row, "aht", e->aht, EPSILON);
-  assert_ratio (row, "abandonment_rate", e->abandonment_rate, EPSILON);
-  assert_ratio (row, "occupancy", e->occupancy, EPSILON);
-}
-
-static JsonObject *
-find_row (JsonArray  *rows,
-          const char *member,
-          const char *value)
-{
-  for (guint i = 0; i < json_array_get_length (rows); i++)
-    {
-      JsonObject *row = json_array_get_object_element (rows, i);
-
-      if (g_strcmp0 (json_object_get_string_member_with_default (row, member, NULL), value) == 0)
-        return row;
-    }
-  g_error ("no row with %s = %s", member, value);
-}
+static const KefuTestFigures billing_day = {
+  8, 4, 2, 1, 1, 3, 3.0 / 7.0, 13.75, 157.5, 2.0 / 7.0, NAN
+};
+static const KefuTestFigures sales_day = { 3, 2, 0, 1, 0, 1, 0.5, 30.0, 270.0, 0.0, NAN };
 
 static JsonArray *
 report_rows (KefuTestResponse *response)
@@ -349,7 +258,7 @@ test_events_post (void)
   add_event (batch, "call.offered", shanghai_ms (25, 9, 1), "e2", "billing", NULL, NULL);
   body = post_body (batch, "switch-7-batch-1");
 
-  first = request_expect (server, "POST", "/v1/events", service, body, 201);
+  first = kefu_test_request_expect (server, "POST", "/v1/events", service, body, 201);
   stored = json_object_get_array_member (kefu_test_response_object (first), "events");
   g_assert_cmpuint (json_array_get_length (stored), ==, 3);
   for (guint i = 0; i < 3; i++)
@@ -368,7 +277,7 @@ test_events_post (void)
   g_assert_cmpint (event_count (server, supervisor), ==, before + 3);
 
   /* the switch resends the batch it got no answer for */
-  again = request_expect (server, "POST", "/v1/events", service, body, 201);
+  again = kefu_test_request_expect (server, "POST", "/v1/events", service, body, 201);
   g_assert_cmpstr (soup_message_headers_get_one (again->headers, "Idempotent-Replayed"), ==,
                    "true");
   replayed = json_object_get_array_member (kefu_test_response_object (again), "events");
@@ -402,10 +311,11 @@ test_events_post (void)
 
   /* refused events change nothing */
   {
-    g_autoptr(KefuTestResponse) unknown = request_expect (server, "POST", "/v1/events", service,
-      "{\"events\": [{\"type\": \"call.offered\", \"call_id\": \"x1\", \"queue\": \"billing\", "
-      "\"data\": {}},"
-      " {\"type\": \"call.teleported\", \"call_id\": \"x1\", \"data\": {}}]}", 400);
+    g_autoptr(KefuTestResponse) unknown =
+      kefu_test_request_expect (server, "POST", "/v1/events", service,
+        "{\"events\": [{\"type\": \"call.offered\", \"call_id\": \"x1\", \"queue\": \"billing\", "
+        "\"data\": {}},"
+        " {\"type\": \"call.teleported\", \"call_id\": \"x1\", \"data\": {}}]}", 400);
     JsonObject *error = json_object_get_object_member (kefu_test_response_object (unknown),
                                                        "error");
 
@@ -441,8 +351,8 @@ test_events_post (void)
   expect_error (server, "POST", "/v1/events", NULL, single, 401, NULL, NULL);
   g_assert_cmpint (event_count (server, supervisor), ==, before + 4);
   {
-    g_autoptr(KefuTestResponse) by_admin = request_expect (server, "POST", "/v1/events", admin,
-                                                           single, 201);
+    g_autoptr(KefuTestResponse) by_admin = kefu_test_request_expect (server, "POST", "/v1/events",
+                                                                     admin, single, 201);
   }
   g_assert_cmpint (event_count (server, supervisor), ==, before + 5);
   expect_error (server, "GET", "/v1/events?since=0", agent, NULL, 403, "forbidden", NULL);
@@ -465,7 +375,7 @@ test_reports (void)
   publish_day (server, service);
 
   {
-    g_autoptr(KefuTestResponse) response = request_expect (server, "GET",
+    g_autoptr(KefuTestResponse) response = kefu_test_request_expect (server, "GET",
       "/v1/reports/calls?from=2026-11-25&to=2026-11-25&by=queue&interval=day", teamlead, NULL, 200);
     JsonObject *body = kefu_test_response_object (response);
     JsonArray *rows = report_rows (response);
@@ -476,26 +386,26 @@ test_reports (void)
     g_assert_cmpuint (json_array_get_length (rows), ==, 2);
     g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rows, 0),
                                                     "period"), ==, "2026-11-25");
-    assert_row (find_row (rows, "queue", "billing"), &billing_day);
-    assert_row (find_row (rows, "queue", "sales"), &sales_day);
+    kefu_test_assert_figures (kefu_test_find_row (rows, "queue", "billing"), &billing_day);
+    kefu_test_assert_figures (kefu_test_find_row (rows, "queue", "sales"), &sales_day);
   }
   {
-    static const Expected li = { 3, 3, 0, 0, 0, 2, 2.0 / 3.0, 65.0 / 3.0, 190.0, 0.0, 0.75 };
-    static const Expected wang = { 2, 2, 0, 0, 0, 1, 0.5, 12.5, 120.0, 0.0, NAN };
-    static const Expected zhao = { 1, 1, 0, 0, 0, 1, 1.0, 25.0, 360.0, 0.0, NAN };
-    g_autoptr(KefuTestResponse) response = request_expect (server, "GET",
+    static const KefuTestFigures li = { 3, 3, 0, 0, 0, 2, 2.0 / 3.0, 65.0 / 3.0, 190.0, 0.0, 0.75 };
+    static const KefuTestFigures wang = { 2, 2, 0, 0, 0, 1, 0.5, 12.5, 120.0, 0.0, NAN };
+    static const KefuTestFigures zhao = { 1, 1, 0, 0, 0, 1, 1.0, 25.0, 360.0, 0.0, NAN };
+    g_autoptr(KefuTestResponse) response = kefu_test_request_expect (server, "GET",
       "/v1/reports/calls?from=2026-11-25&to=2026-11-25&by=agent&interval=day", teamlead, NULL, 200);
     JsonArray *rows = report_rows (response);
 
     g_assert_cmpuint (json_array_get_length (rows), ==, 3);
-    assert_row (find_row (rows, "agent", "li"), &li);
-    assert_row (find_row (rows, "agent", "wang"), &wang);
-    assert_row (find_row (rows, "agent", "zhao"), &zhao);
+    kefu_test_assert_figures (kefu_test_find_row (rows, "agent", "li"), &li);
+    kefu_test_assert_figures (kefu_test_find_row (rows, "agent", "wang"), &wang);
+    kefu_test_assert_figures (kefu_test_find_row (rows, "agent", "zhao"), &zhao);
   }
   {
-    static const Expected nine = { 4, 4, 0, 0, 0, 3, 0.75, 20.0, 232.5, 0.0, 1.0 };
-    static const Expected ten = { 3, 1, 1, 1, 0, 1, 0.5, 0.0, 60.0, 0.5, 1.0 };
-    g_autoptr(KefuTestResponse) response = request_expect (server, "GET",
+    static const KefuTestFigures nine = { 4, 4, 0, 0, 0, 3, 0.75, 20.0, 232.5, 0.0, 1.0 };
+    static const KefuTestFigures ten = { 3, 1, 1, 1, 0, 1, 0.5, 0.0, 60.0, 0.5, 1.0 };
+    g_autoptr(KefuTestResponse) response = kefu_test_request_expect (server, "GET",
       "/v1/reports/calls?from=2026-11-25&to=2026-11-25&interval=hour", teamlead, NULL, 200);
     JsonArray *rows = report_rows (response);
     gint64 offered = 0;
@@ -503,8 +413,8 @@ test_reports (void)
     g_assert_cmpuint (json_array_get_length (rows), ==, 24);
     g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rows, 9),
                                                     "period"), ==, "2026-11-25T09:00");
-    assert_row (json_array_get_object_element (rows, 9), &nine);
-    assert_row (json_array_get_object_element (rows, 10), &ten);
+    kefu_test_assert_figures (json_array_get_object_element (rows, 9), &nine);
+    kefu_test_assert_figures (json_array_get_object_element (rows, 10), &ten);
     for (guint h = 0; h < 24; h++)
       offered += json_object_get_int_member (json_array_get_object_element (rows, h), "offered");
     g_assert_cmpint (offered, ==, 11);
@@ -512,19 +422,19 @@ test_reports (void)
   {
     /* a denominator asked for applies to every queue; the queues keep
      * their own thresholds (sales answers within 30 s, not 20) */
-    g_autoptr(KefuTestResponse) response = request_expect (server, "GET",
+    g_autoptr(KefuTestResponse) response = kefu_test_request_expect (server, "GET",
       "/v1/reports/calls?from=2026-11-25&to=2026-11-25&by=queue&sl_denominator=answered",
       teamlead, NULL, 200);
 
-    assert_ratio (find_row (report_rows (response), "queue", "billing"), "service_level", 0.75,
-                  EPSILON);
-    assert_ratio (find_row (report_rows (response), "queue", "sales"), "service_level", 0.5,
-                  EPSILON);
+    kefu_test_assert_ratio (kefu_test_find_row (report_rows (response), "queue", "billing"),
+                            "service_level", 0.75, EPSILON);
+    kefu_test_assert_ratio (kefu_test_find_row (report_rows (response), "queue", "sales"),
+                            "service_level", 0.5, EPSILON);
   }
 
   /* the same figures as a spreadsheet */
   {
-    g_autoptr(KefuTestResponse) csv = request_expect (server, "GET",
+    g_autoptr(KefuTestResponse) csv = kefu_test_request_expect (server, "GET",
       "/v1/reports/calls?from=2026-11-25&to=2026-11-25&by=queue&interval=day&format=csv",
       teamlead, NULL, 200);
     g_auto(GStrv) lines = NULL;
@@ -543,7 +453,7 @@ test_reports (void)
     for (guint r = 1; r <= 2; r++)
       {
         g_auto(GStrv) cells = g_strsplit (lines[r], ",", -1);
-        const Expected *e = r == 1 ? &billing_day : &sales_day;
+        const KefuTestFigures *e = r == 1 ? &billing_day : &sales_day;
         const double numbers[] = {
           /* the day's only other call (b8) overflowed */
           e->offered, e->answered, e->abandoned, e->short_abandoned, e->other, e->other,
@@ -610,25 +520,27 @@ test_staffing (void)
   double p_wait = reference_p_wait (54, 48.0);
 
   {
-    g_autoptr(KefuTestResponse) response = request_expect (server, "GET",
+    g_autoptr(KefuTestResponse) response = kefu_test_request_expect (server, "GET",
       "/v1/staffing?calls=360&interval_s=1800&aht_s=240&target_sl=0.8&target_s=20", teamlead,
       NULL, 200);
     JsonObject *row = kefu_test_response_object (response);
 
     g_assert_cmpint (json_object_get_int_member (row, "agents"), ==, 54);
-    assert_ratio (row, "traffic_erlangs", 48.0, 1e-9);
-    assert_ratio (row, "p_wait", p_wait, 1e-6);
-    assert_ratio (row, "service_level", 1.0 - p_wait * exp (-(54 - 48.0) * 20.0 / 240.0), 1e-6);
-    assert_ratio (row, "asa_s", p_wait * 240.0 / (54 - 48.0), 1e-6);
-    assert_ratio (row, "occupancy", 48.0 / 54.0, 1e-9);
+    kefu_test_assert_ratio (row, "traffic_erlangs", 48.0, 1e-9);
+    kefu_test_assert_ratio (row, "p_wait", p_wait, 1e-6);
+    kefu_test_assert_ratio (row, "service_level", 1.0 - p_wait * exp (-(54 - 48.0) * 20.0 / 240.0),
+                            1e-6);
+    kefu_test_assert_ratio (row, "asa_s", p_wait * 240.0 / (54 - 48.0), 1e-6);
+    kefu_test_assert_ratio (row, "occupancy", 48.0 / 54.0, 1e-9);
     /* 81.7 %, 12.05 s: what the textbook tables print */
     g_assert_cmpfloat (json_object_get_double_member (row, "service_level"), >=, 0.8);
-    assert_ratio (row, "asa_s", 12.05, 0.01);
+    kefu_test_assert_ratio (row, "asa_s", 12.05, 0.01);
   }
   {
-    g_autoptr(KefuTestResponse) response = request_expect (server, "POST", "/v1/staffing", teamlead,
-      "{\"calls\": [360, 0, 180], \"aht_s\": 240, \"interval_s\": 1800, \"target_sl\": 0.8,"
-      " \"target_s\": 20}", 200);
+    g_autoptr(KefuTestResponse) response =
+      kefu_test_request_expect (server, "POST", "/v1/staffing", teamlead,
+        "{\"calls\": [360, 0, 180], \"aht_s\": 240, \"interval_s\": 1800, \"target_sl\": 0.8,"
+        " \"target_s\": 20}", 200);
     JsonArray *intervals = json_object_get_array_member (kefu_test_response_object (response),
                                                          "intervals");
 
@@ -637,7 +549,8 @@ test_staffing (void)
                                                  "agents"), ==, 54);
     g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (intervals, 1),
                                                  "agents"), ==, 0);
-    assert_ratio (json_array_get_object_element (intervals, 2), "traffic_erlangs", 24.0, 1e-9);
+    kefu_test_assert_ratio (json_array_get_object_element (intervals, 2), "traffic_erlangs", 24.0,
+                            1e-9);
     /* 24 erlangs: 28 agents reach 76 %, 29 reach 84 % */
     g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (intervals, 2),
                                                  "agents"), ==, 29);
@@ -700,8 +613,8 @@ test_queue_live (void)
 
   create_queues (server);
   {
-    g_autoptr(KefuTestResponse) list = request_expect (server, "GET", "/v1/queues", admin, NULL,
-                                                       200);
+    g_autoptr(KefuTestResponse) list = kefu_test_request_expect (server, "GET", "/v1/queues", admin,
+                                                                 NULL, 200);
     JsonArray *items = json_object_get_array_member (kefu_test_response_object (list), "items");
 
     queue_id = g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (
@@ -711,12 +624,12 @@ test_queue_live (void)
                      ==, "billing");
   }
   {
-    g_autoptr(KefuTestResponse) a = request_expect (server, "PATCH", "/v1/agents/agent", admin,
-                                                    "{\"skills\": {\"billing\": 50}}", 200);
-    g_autoptr(KefuTestResponse) b = request_expect (server, "PATCH", "/v1/agents/agent2", admin,
-                                                    "{\"skills\": {\"billing\": 70, \"sales\": "
-                                                    "20}}",
-                                                    200);
+    g_autoptr(KefuTestResponse) a =
+      kefu_test_request_expect (server, "PATCH", "/v1/agents/agent", admin,
+                                "{\"skills\": {\"billing\": 50}}", 200);
+    g_autoptr(KefuTestResponse) b =
+      kefu_test_request_expect (server, "PATCH", "/v1/agents/agent2", admin,
+                                "{\"skills\": {\"billing\": 70, \"sales\": 20}}", 200);
   }
 
   /* two callers waiting, no outcome yet */
@@ -730,14 +643,13 @@ test_queue_live (void)
     }
   body = post_body (events, NULL);
   {
-    g_autoptr(KefuTestResponse) posted = request_expect (server, "POST", "/v1/events", service,
-                                                         body,
-                                                         201);
+    g_autoptr(KefuTestResponse) posted = kefu_test_request_expect (server, "POST", "/v1/events",
+                                                                   service, body, 201);
   }
 
   {
-    g_autoptr(KefuTestResponse) response = request_expect (server, "GET", "/v1/queues/billing/live",
-                                                           supervisor, NULL, 200);
+    g_autoptr(KefuTestResponse) response =
+      kefu_test_request_expect (server, "GET", "/v1/queues/billing/live", supervisor, NULL, 200);
     JsonObject *snapshot = kefu_test_response_object (response);
     double longest = json_object_get_double_member (snapshot, "longest_wait_s");
     JsonObject *figures = json_object_get_object_member (snapshot, "today");
@@ -755,13 +667,12 @@ test_queue_live (void)
 
   /* a supervisor sends one agent in, the other goes to lunch */
   {
-    g_autoptr(KefuTestResponse) one = request_expect (server, "PUT", "/v1/agents/agent/state",
-                                                      supervisor, "{\"state\": \"available\"}",
-                                                      200);
-    g_autoptr(KefuTestResponse) two = request_expect (server, "PUT", "/v1/agents/me/state", agent2,
-                                                      "{\"state\": \"not_ready\", \"reason\": "
-                                                      "\"Lunch\"}",
-                                                      200);
+    g_autoptr(KefuTestResponse) one =
+      kefu_test_request_expect (server, "PUT", "/v1/agents/agent/state", supervisor,
+                                "{\"state\": \"available\"}", 200);
+    g_autoptr(KefuTestResponse) two =
+      kefu_test_request_expect (server, "PUT", "/v1/agents/me/state", agent2,
+                                "{\"state\": \"not_ready\", \"reason\": \"Lunch\"}", 200);
     g_autoptr(KefuTestResponse) response = NULL;
 
     g_assert_cmpstr (json_object_get_string_member (kefu_test_response_object (one), "state"), ==,
@@ -769,15 +680,16 @@ test_queue_live (void)
     g_assert_cmpstr (json_object_get_string_member (kefu_test_response_object (two),
                                                     "state_reason"),
                      ==, "Lunch");
-    response = request_expect (server, "GET", "/v1/queues/billing/live", supervisor, NULL, 200);
+    response = kefu_test_request_expect (server, "GET", "/v1/queues/billing/live", supervisor, NULL,
+                                         200);
     g_assert_cmpint (json_object_get_int_member (live_agents (response), "available"), ==, 1);
     g_assert_cmpint (json_object_get_int_member (live_agents (response), "not_ready"), ==, 1);
     g_assert_cmpint (json_object_get_int_member (live_agents (response), "logged_out"), ==, 0);
   }
   {
     /* sales: only agent2 serves it */
-    g_autoptr(KefuTestResponse) response = request_expect (server, "GET", "/v1/queues/sales/live",
-                                                           teamlead, NULL, 200);
+    g_autoptr(KefuTestResponse) response =
+      kefu_test_request_expect (server, "GET", "/v1/queues/sales/live", teamlead, NULL, 200);
 
     g_assert_cmpint (json_object_get_int_member (kefu_test_response_object (response), "waiting"),
                      ==, 0);
@@ -787,8 +699,8 @@ test_queue_live (void)
   {
     /* the queue's number works as well as its name */
     g_autofree char *path = g_strdup_printf ("/v1/queues/%s/live", queue_id);
-    g_autoptr(KefuTestResponse) response = request_expect (server, "GET", path, supervisor, NULL,
-                                                           200);
+    g_autoptr(KefuTestResponse) response = kefu_test_request_expect (server, "GET", path,
+                                                                     supervisor, NULL, 200);
 
     g_assert_cmpstr (json_object_get_string_member (kefu_test_response_object (response), "queue"),
                      ==, "billing");
@@ -802,8 +714,9 @@ test_queue_live (void)
 
     add_event (answer, "call.answered", now_ms - 60000, "live-0", "billing", "agent", NULL);
     answer_body = post_body (answer, NULL);
-    posted = request_expect (server, "POST", "/v1/events", service, answer_body, 201);
-    response = request_expect (server, "GET", "/v1/queues/billing/live", supervisor, NULL, 200);
+    posted = kefu_test_request_expect (server, "POST", "/v1/events", service, answer_body, 201);
+    response = kefu_test_request_expect (server, "GET", "/v1/queues/billing/live", supervisor, NULL,
+                                         200);
     g_assert_cmpint (json_object_get_int_member (kefu_test_response_object (response), "waiting"),
                      ==, 1);
     g_assert_cmpfloat (json_object_get_double_member (kefu_test_response_object (response),
@@ -824,145 +737,13 @@ test_queue_live (void)
 /* --- the event stream ------------------------------------------------------------------------ */
 
 typedef struct {
-  SoupWebsocketConnection *connection;
-  GPtrArray               *messages;   /* char*, as received */
-  gboolean                 closed;
-} Subscriber;
-
-typedef struct {
-  GMainLoop               *loop;
-  SoupWebsocketConnection *connection;
-  GError                  *error;
-  gboolean                 done;
-} Connecting;
-
-static void
-on_ws_message (SoupWebsocketConnection *connection,
-               gint                     type,
-               GBytes                  *message,
-               gpointer                 user_data)
-{
-  Subscriber *subscriber = user_data;
-  gsize len;
-  const char *data = g_bytes_get_data (message, &len);
-
-  g_assert_cmpint (type, ==, SOUP_WEBSOCKET_DATA_TEXT);
-  g_ptr_array_add (subscriber->messages, g_strndup (data, len));
-}
-
-static void
-on_ws_closed (SoupWebsocketConnection *connection,
-              gpointer                 user_data)
-{
-  Subscriber *subscriber = user_data;
-
-  subscriber->closed = TRUE;
-}
-
-static void
-on_ws_connected (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  Connecting *connecting = user_data;
-
-  connecting->connection = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
-                                                                  &connecting->error);
-  connecting->done = TRUE;
-  g_main_loop_quit (connecting->loop);
-}
-
-static gboolean
-on_loop_timeout (gpointer user_data)
-{
-  g_main_loop_quit (user_data);
-  return G_SOURCE_REMOVE;
-}
-
-/* Connects to the event stream; NULL with *out_status set when refused.
- * The token goes in the Authorization header, or in ?token= as browsers
- * must send it. */
-static Subscriber *
-subscribe (KefuTestServer *server,
-           SoupSession    *session,
-           const char     *token,
-           gboolean        token_in_query,
-           guint          *out_status)
-{
-  g_autofree char *uri = token && token_in_query
-                         ? g_strdup_printf ("%s/v1/events/stream?token=%s", server->url, token)
-                         : g_strdup_printf ("%s/v1/events/stream", server->url);
-  g_autoptr(SoupMessage) msg = soup_message_new ("GET", uri);
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  Connecting connecting = { loop, NULL, NULL, FALSE };
-  Subscriber *subscriber;
-  guint timeout_id;
-
-  if (token && !token_in_query)
-    {
-      g_autofree char *value = g_strconcat ("Bearer ", token, NULL);
-
-      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", value);
-    }
-  soup_session_websocket_connect_async (session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
-                                        on_ws_connected, &connecting);
-  timeout_id = g_timeout_add (WAIT_MS, on_loop_timeout, loop);
-  g_main_loop_run (loop);
-  if (!connecting.done)
-    g_error ("the WebSocket handshake did not finish within %d ms", WAIT_MS);
-  g_source_remove (timeout_id);
-
-  if (out_status)
-    *out_status = soup_message_get_status (msg);
-  if (!connecting.connection)
-    {
-      g_test_message ("WebSocket refused: %s", connecting.error->message);
-      g_clear_error (&connecting.error);
-      return NULL;
-    }
-  subscriber = g_new0 (Subscriber, 1);
-  subscriber->connection = connecting.connection;
-  subscriber->messages = g_ptr_array_new_with_free_func (g_free);
-  g_signal_connect (subscriber->connection, "message", G_CALLBACK (on_ws_message), subscriber);
-  g_signal_connect (subscriber->connection, "closed", G_CALLBACK (on_ws_closed), subscriber);
-  return subscriber;
-}
-
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-on_wait_timeout (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Runs the main loop until cond holds; a hang fails the test. */
-static void
-wait_until (Condition   cond,
-            gpointer    data,
-            const char *what)
-{
-  gboolean timed_out = FALSE;
-  guint timeout_id = g_timeout_add (WAIT_MS, on_wait_timeout, &timed_out);
-
-  while (!cond (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (timed_out)
-    g_error ("waited %d ms for %s", WAIT_MS, what);
-  g_source_remove (timeout_id);
-}
-
-typedef struct {
-  Subscriber *subscriber;
-  const char *type;       /* event type, or NULL */
-  const char *key;        /* a member that must hold value ("agent", "call_id", "ack") */
-  const char *value;
-  const char *error_code; /* an {"error": {"code"}} message instead */
-  guint       from;       /* look at messages from this index on */
-  JsonObject *found;      /* owned, when found */
+  KefuTestSubscriber *subscriber;
+  const char         *type;       /* event type, or NULL */
+  const char         *key;        /* a member that must hold value ("agent", "call_id", "ack") */
+  const char         *value;
+  const char         *error_code; /* an {"error": {"code"}} message instead */
+  guint               from;       /* look at messages from this index on */
+  JsonObject         *found;      /* owned, when found */
 } Wanted;
 
 static gboolean
@@ -1001,33 +782,33 @@ wanted_arrived (gpointer data)
 }
 
 static JsonObject *
-wait_for_message (Subscriber *subscriber,
-                  const char *type,
-                  const char *key,
-                  const char *value)
+wait_for_message (KefuTestSubscriber *subscriber,
+                  const char         *type,
+                  const char         *key,
+                  const char         *value)
 {
   Wanted wanted = { subscriber, type, key, value, NULL, 0, NULL };
   g_autofree char *what = g_strdup_printf ("a %s message with %s = %s", type ? type : "",
                                            key ? key : "-", value ? value : "-");
 
-  wait_until (wanted_arrived, &wanted, what);
+  kefu_test_wait_until (wanted_arrived, &wanted, what);
   return wanted.found;
 }
 
 static JsonObject *
-wait_for_error (Subscriber *subscriber,
-                const char *code)
+wait_for_error (KefuTestSubscriber *subscriber,
+                const char         *code)
 {
   Wanted wanted = { subscriber, NULL, NULL, NULL, code, 0, NULL };
   g_autofree char *what = g_strdup_printf ("an error %s", code);
 
-  wait_until (wanted_arrived, &wanted, what);
+  kefu_test_wait_until (wanted_arrived, &wanted, what);
   return wanted.found;
 }
 
 typedef struct {
-  Subscriber *subscriber;
-  guint       wanted;
+  KefuTestSubscriber *subscriber;
+  guint               wanted;
 } AckCount;
 
 /* Acks are the messages with "ids"; events never have that member. */
@@ -1051,33 +832,12 @@ acks_arrived (gpointer data)
 }
 
 static const char *
-last_ack (Subscriber *subscriber)
+last_ack (KefuTestSubscriber *subscriber)
 {
   for (guint i = subscriber->messages->len; i > 0; i--)
     if (strstr (g_ptr_array_index (subscriber->messages, i - 1), "\"ids\""))
       return g_ptr_array_index (subscriber->messages, i - 1);
   g_error ("no ack received");
-}
-
-static gboolean
-subscriber_closed (gpointer data)
-{
-  return ((Subscriber *) data)->closed;
-}
-
-static void
-unsubscribe (Subscriber *subscriber)
-{
-  if (!subscriber)
-    return;
-  if (soup_websocket_connection_get_state (subscriber->connection) == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (subscriber->connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
-  if (!subscriber->closed)
-    wait_until (subscriber_closed, subscriber, "the WebSocket to close");
-  g_signal_handlers_disconnect_by_data (subscriber->connection, subscriber);
-  g_object_unref (subscriber->connection);
-  g_ptr_array_unref (subscriber->messages);
-  g_free (subscriber);
 }
 
 static void
@@ -1088,7 +848,7 @@ test_event_stream (void)
   g_autofree char *supervisor = kefu_test_login (server, "supervisor");
   g_autofree char *agent = kefu_test_login (server, "agent");
   g_autoptr(SoupSession) session = soup_session_new ();
-  Subscriber *watcher, *publisher, *desk, *refused;
+  KefuTestSubscriber *watcher, *publisher, *desk, *refused;
   g_autoptr(JsonObject) state_event = NULL;
   g_autoptr(JsonObject) ack = NULL;
   g_autoptr(JsonObject) again = NULL;
@@ -1100,29 +860,29 @@ test_event_stream (void)
   guint status = 0;
 
   /* no entry without a valid token: a plain 401 before any upgrade */
-  refused = subscribe (server, session, "not-a-token", FALSE, &status);
+  refused = kefu_test_subscribe_full (server, session, "not-a-token", FALSE, &status);
   g_assert_null (refused);
   g_assert_cmpuint (status, ==, 401);
-  refused = subscribe (server, session, "not-a-token", TRUE, &status);
+  refused = kefu_test_subscribe_full (server, session, "not-a-token", TRUE, &status);
   g_assert_null (refused);
   g_assert_cmpuint (status, ==, 401);
-  refused = subscribe (server, session, NULL, FALSE, &status);
+  refused = kefu_test_subscribe_full (server, session, NULL, FALSE, &status);
   g_assert_null (refused);
   g_assert_cmpuint (status, ==, 401);
 
-  watcher = subscribe (server, session, supervisor, FALSE, &status);
+  watcher = kefu_test_subscribe_full (server, session, supervisor, FALSE, &status);
   g_assert_nonnull (watcher);
   g_assert_cmpuint (status, ==, 101);
-  publisher = subscribe (server, session, service, FALSE, NULL);
+  publisher = kefu_test_subscribe_full (server, session, service, FALSE, NULL);
   g_assert_nonnull (publisher);
-  desk = subscribe (server, session, agent, TRUE, NULL);
+  desk = kefu_test_subscribe_full (server, session, agent, TRUE, NULL);
   g_assert_nonnull (desk);
 
   /* an agent goes available at the desktop: the supervisor sees it */
   {
-    g_autoptr(KefuTestResponse) response = request_expect (server, "PUT", "/v1/agents/me/state",
-                                                           agent, "{\"state\": \"available\"}",
-                                                           200);
+    g_autoptr(KefuTestResponse) response =
+      kefu_test_request_expect (server, "PUT", "/v1/agents/me/state", agent,
+                                "{\"state\": \"available\"}", 200);
   }
   state_event = wait_for_message (watcher, "agent.state", "agent", "agent");
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (state_event,
@@ -1157,8 +917,8 @@ test_event_stream (void)
   {
     g_autofree char *path = g_strdup_printf ("/v1/events?since=%" G_GINT64_FORMAT,
                                              json_array_get_int_element (ids, 0) - 1);
-    g_autoptr(KefuTestResponse) response = request_expect (server, "GET", path, supervisor, NULL,
-                                                           200);
+    g_autoptr(KefuTestResponse) response = kefu_test_request_expect (server, "GET", path,
+                                                                     supervisor, NULL, 200);
     JsonArray *log = json_object_get_array_member (kefu_test_response_object (response), "events");
 
     g_assert_cmpuint (json_array_get_length (log), ==, 2);
@@ -1182,7 +942,7 @@ test_event_stream (void)
     for (guint i = 0; i < publisher->messages->len; i++)
       if (strstr (g_ptr_array_index (publisher->messages, i), "\"ack\""))
         wanted.from = i + 1;
-    wait_until (wanted_arrived, &wanted, "the second ack");
+    kefu_test_wait_until (wanted_arrived, &wanted, "the second ack");
     again = wanted.found;
   }
   g_assert_true (json_object_get_boolean_member (again, "replayed"));
@@ -1220,7 +980,7 @@ test_event_stream (void)
       "{\"wait_s\": 3}}");
     g_clear_pointer (&seen, json_object_unref);
     seen = wait_for_message (watcher, "call.abandoned", "call_id", "ws-1");
-    wait_until (acks_arrived, &acks, "the ack of a single event");
+    kefu_test_wait_until (acks_arrived, &acks, "the ack of a single event");
     last = json_from_string (last_ack (publisher), NULL);
     single_ack = json_node_get_object (last);
     g_assert_false (json_object_has_member (single_ack, "ack"));
@@ -1237,9 +997,9 @@ test_event_stream (void)
   for (guint i = 0; i < watcher->messages->len; i++)
     g_assert_null (strstr (g_ptr_array_index (watcher->messages, i), "forged"));
 
-  unsubscribe (desk);
-  unsubscribe (publisher);
-  unsubscribe (watcher);
+  kefu_test_unsubscribe (desk);
+  kefu_test_unsubscribe (publisher);
+  kefu_test_unsubscribe (watcher);
   kefu_test_server_free (server);
 }
 
@@ -1270,26 +1030,27 @@ test_restart_keeps_everything (void)
 
   create_queues (server);
   publish_day (server, service);
-  before = request_expect (server, "GET", path, teamlead, NULL, 200);
+  before = kefu_test_request_expect (server, "GET", path, teamlead, NULL, 200);
   before_rows = rows_text (before);
   logged = event_count (server, supervisor);
 
   kefu_test_server_restart (server);
 
   /* the same answers from the new process; sessions survive too */
-  after = request_expect (server, "GET", path, teamlead, NULL, 200);
+  after = kefu_test_request_expect (server, "GET", path, teamlead, NULL, 200);
   after_rows = rows_text (after);
   g_assert_cmpstr (after_rows, ==, before_rows);
-  assert_row (find_row (report_rows (after), "queue", "billing"), &billing_day);
-  assert_row (find_row (report_rows (after), "queue", "sales"), &sales_day);
+  kefu_test_assert_figures (kefu_test_find_row (report_rows (after), "queue", "billing"),
+                            &billing_day);
+  kefu_test_assert_figures (kefu_test_find_row (report_rows (after), "queue", "sales"), &sales_day);
   g_assert_cmpint (event_count (server, supervisor), ==, logged);
 
   /* and a batch resent after the restart is still recognised */
   {
     g_autoptr(JsonArray) events = day_of_calls ();
     g_autofree char *body = post_body (events, "day-2026-11-25");
-    g_autoptr(KefuTestResponse) response = request_expect (server, "POST", "/v1/events", service,
-                                                           body, 201);
+    g_autoptr(KefuTestResponse) response = kefu_test_request_expect (server, "POST", "/v1/events",
+                                                                     service, body, 201);
 
     g_assert_cmpstr (soup_message_headers_get_one (response->headers, "Idempotent-Replayed"), ==,
                      "true");
@@ -1302,8 +1063,8 @@ test_restart_keeps_everything (void)
 static char *
 metrics_text (KefuTestServer *server)
 {
-  g_autoptr(KefuTestResponse) response = request_expect (server, "GET", "/metrics", NULL, NULL,
-                                                         200);
+  g_autoptr(KefuTestResponse) response = kefu_test_request_expect (server, "GET", "/metrics", NULL,
+                                                                   NULL, 200);
 
   g_assert_true (g_str_has_prefix (soup_message_headers_get_content_type (response->headers, NULL),
                                    "text/plain"));
@@ -1331,12 +1092,12 @@ test_metrics_and_health (void)
   g_autofree char *supervisor = kefu_test_login (server, "supervisor");
   g_autoptr(SoupSession) session = soup_session_new ();
   g_autofree char *text = NULL;
-  Subscriber *watcher;
+  KefuTestSubscriber *watcher;
   double count;
 
   {
-    g_autoptr(KefuTestResponse) health = request_expect (server, "GET", "/healthz", NULL, NULL,
-                                                         200);
+    g_autoptr(KefuTestResponse) health = kefu_test_request_expect (server, "GET", "/healthz", NULL,
+                                                                   NULL, 200);
 
     g_assert_cmpstr (json_object_get_string_member (kefu_test_response_object (health), "status"),
                      ==, "ok");
@@ -1345,12 +1106,12 @@ test_metrics_and_health (void)
   }
   for (guint i = 0; i < 3; i++)
     {
-      g_autoptr(KefuTestResponse) report = request_expect (server, "GET", "/v1/reports/calls",
-                                                           teamlead, NULL, 200);
+      g_autoptr(KefuTestResponse) report =
+        kefu_test_request_expect (server, "GET", "/v1/reports/calls", teamlead, NULL, 200);
     }
   expect_error (server, "GET", "/v1/reports/calls?by=foo", teamlead, NULL, 400, NULL, NULL);
 
-  watcher = subscribe (server, session, supervisor, FALSE, NULL);
+  watcher = kefu_test_subscribe_full (server, session, supervisor, FALSE, NULL);
   g_assert_nonnull (watcher);
   text = metrics_text (server);
   g_test_message ("%s", text);
@@ -1379,7 +1140,7 @@ test_metrics_and_health (void)
   g_assert_cmpfloat (sample (text, "kefu_events"), >=, 0);
 
   /* the gauge follows the subscriber out */
-  unsubscribe (watcher);
+  kefu_test_unsubscribe (watcher);
   for (guint attempt = 0; ; attempt++)
     {
       g_autofree char *later = metrics_text (server);
@@ -1426,7 +1187,7 @@ events_without_data (void)
   JsonObject *row;
 
   create_queues (server);
-  posted = request_expect (server, "POST", "/v1/events", service,
+  posted = kefu_test_request_expect (server, "POST", "/v1/events", service,
     "{\"events\": ["
     "{\"type\": \"call.offered\", \"ts\": \"2026-11-25T09:00:00+08:00\", \"call_id\": \"n1\", "
     "\"queue\": \"billing\"},"
@@ -1438,14 +1199,14 @@ events_without_data (void)
     "\"queue\": \"billing\"},"
     "{\"type\": \"call.abandoned\", \"ts\": \"2026-11-25T09:10:40+08:00\", \"call_id\": \"n2\"}]}",
     201);
-  report = request_expect (server, "GET",
-                           "/v1/reports/calls?from=2026-11-25&to=2026-11-25&by=queue",
-                           teamlead, NULL, 200);
-  row = find_row (report_rows (report), "queue", "billing");
+  report = kefu_test_request_expect (server, "GET",
+                                     "/v1/reports/calls?from=2026-11-25&to=2026-11-25&by=queue",
+                                     teamlead, NULL, 200);
+  row = kefu_test_find_row (report_rows (report), "queue", "billing");
   {
-    static const Expected expected = { 2, 1, 1, 0, 0, 1, 0.5, 12.0, 150.0, 0.5, NAN };
+    static const KefuTestFigures expected = { 2, 1, 1, 0, 0, 1, 0.5, 12.0, 150.0, 0.5, NAN };
 
-    assert_row (row, &expected);
+    kefu_test_assert_figures (row, &expected);
   }
   kefu_test_server_free (server);
 }
@@ -1473,12 +1234,7 @@ test_events_without_data (void)
     g_setenv ("TMPDIR", old_tmp, TRUE);
   else
     g_unsetenv ("TMPDIR");
-  {
-    const char *argv[] = { "rm", "-rf", tmp, NULL };
-
-    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
-                  NULL);
-  }
+  kefu_test_remove_tree (tmp);
   if (!g_test_trap_has_passed ())
     g_test_fail_printf ("the server did not take events without \"data\" (see above)");
 }

@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include "kefu-test-report.h"
 #include "kefu-test-server.h"
 
 #include <string.h>
@@ -21,30 +22,14 @@
  *   d1 09:20 billing, answered by agent2 at 10 s
  */
 
-static KefuTestResponse *
-request_expect (KefuTestServer *server,
-                const char     *method,
-                const char     *path,
-                const char     *token,
-                const char     *json,
-                guint           status)
-{
-  KefuTestResponse *response = kefu_test_request (server, method, path, token, json);
-
-  if (response->status != status)
-    g_error ("%s %s: expected %u, got %u: %s", method, path, status, response->status,
-             response->body);
-  return response;
-}
-
 static void
 post_events (KefuTestServer *server,
              const char     *service,
              const char     *events)
 {
   g_autofree char *body = g_strdup_printf ("{\"events\": [%s]}", events);
-  g_autoptr(KefuTestResponse) response = request_expect (server, "POST", "/v1/events", service,
-                                                         body, 201);
+  g_autoptr(KefuTestResponse) response = kefu_test_request_expect (server, "POST", "/v1/events",
+                                                                   service, body, 201);
 }
 
 #define EV(type, ts, call, queue, agent, data) \
@@ -80,21 +65,6 @@ load_morning (KefuTestServer *server,
     EV ("call.ended", "09:22:10", "d1", "billing", BY ("agent2"), "\"talk_s\": 120, \"hold_s\": 0")
     ","
     EV ("call.wrapup_ended", "09:22:30", "d1", "billing", BY ("agent2"), "\"wrapup_s\": 20"));
-}
-
-static JsonObject *
-row_of (JsonArray  *rows,
-        const char *member,
-        const char *value)
-{
-  for (guint i = 0; i < json_array_get_length (rows); i++)
-    {
-      JsonObject *row = json_array_get_object_element (rows, i);
-
-      if (g_strcmp0 (json_object_get_string_member_with_default (row, member, NULL), value) == 0)
-        return row;
-    }
-  g_error ("no report row with %s = %s", member, value);
 }
 
 static void
@@ -134,36 +104,39 @@ test_overflow_report (void)
 
   load_morning (server, service);
 
-  by_queue = request_expect (server, "GET", "/v1/reports/calls?from=2026-11-25&to=2026-11-25"
-                             "&by=queue&interval=day", teamlead, NULL, 200);
+  by_queue =
+    kefu_test_request_expect (server, "GET", "/v1/reports/calls?from=2026-11-25&to=2026-11-25"
+                              "&by=queue&interval=day", teamlead, NULL, 200);
   rows = report_rows (by_queue);
   g_assert_cmpuint (json_array_get_length (rows), ==, 2);
   /* sales let both calls go; billing answered one and lost the other */
-  row = row_of (rows, "queue", "sales");
+  row = kefu_test_find_row (rows, "queue", "sales");
   assert_counts (row, 2, 0, 0, 2);
   g_assert_cmpint (json_object_get_int_member (row, "other"), ==, 2);
-  row = row_of (rows, "queue", "billing");
+  row = kefu_test_find_row (rows, "queue", "billing");
   assert_counts (row, 3, 2, 1, 0);
   g_assert_cmpfloat_with_epsilon (json_object_get_double_member (row, "asa"), 27.5, 1e-9);
 
   /* over all queues, each call once, where it ended */
-  total = request_expect (server, "GET", "/v1/reports/calls?from=2026-11-25&to=2026-11-25"
-                          "&interval=day", teamlead, NULL, 200);
+  total = kefu_test_request_expect (server, "GET",
+                                    "/v1/reports/calls?from=2026-11-25&to=2026-11-25&interval=day",
+                                    teamlead, NULL, 200);
   rows = report_rows (total);
   g_assert_cmpuint (json_array_get_length (rows), ==, 1);
   assert_counts (json_array_get_object_element (rows, 0), 3, 2, 1, 0);
 
   /* the answer is the agent's who took it in billing */
-  by_agent = request_expect (server, "GET", "/v1/reports/calls?from=2026-11-25&to=2026-11-25"
-                             "&by=agent&interval=day", teamlead, NULL, 200);
+  by_agent =
+    kefu_test_request_expect (server, "GET", "/v1/reports/calls?from=2026-11-25&to=2026-11-25"
+                              "&by=agent&interval=day", teamlead, NULL, 200);
   rows = report_rows (by_agent);
-  assert_counts (row_of (rows, "agent", "agent"), 1, 1, 0, 0);
-  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (row_of (rows, "agent", "agent"),
-                                                                 "asa"), 45.0, 1e-9);
+  row = kefu_test_find_row (rows, "agent", "agent");
+  assert_counts (row, 1, 1, 0, 0);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (row, "asa"), 45.0, 1e-9);
 
   /* the spreadsheet has the column too */
-  csv = request_expect (server, "GET", "/v1/reports/calls?from=2026-11-25&to=2026-11-25"
-                        "&by=queue&interval=day&format=csv", teamlead, NULL, 200);
+  csv = kefu_test_request_expect (server, "GET", "/v1/reports/calls?from=2026-11-25&to=2026-11-25"
+                                  "&by=queue&interval=day&format=csv", teamlead, NULL, 200);
   {
     g_auto(GStrv) lines = g_strsplit (csv->body, "\r\n", -1);
     g_auto(GStrv) header = g_strsplit (lines[0], ",", -1);
@@ -210,13 +183,14 @@ test_overflow_live (void)
   for (guint i = 0; i < 2; i++)
     {
       g_autofree char *body = g_strdup_printf ("{\"name\": \"%s\"}", i ? "billing" : "sales");
-      g_autoptr(KefuTestResponse) created = request_expect (server, "POST", "/v1/queues", admin,
-                                                            body, 201);
+      g_autoptr(KefuTestResponse) created = kefu_test_request_expect (server, "POST", "/v1/queues",
+                                                                      admin, body, 201);
     }
   post_events (server, service, events);
 
-  sales = request_expect (server, "GET", "/v1/queues/sales/live", supervisor, NULL, 200);
-  billing = request_expect (server, "GET", "/v1/queues/billing/live", supervisor, NULL, 200);
+  sales = kefu_test_request_expect (server, "GET", "/v1/queues/sales/live", supervisor, NULL, 200);
+  billing = kefu_test_request_expect (server, "GET", "/v1/queues/billing/live", supervisor, NULL,
+                                      200);
   g_assert_cmpint (json_object_get_int_member (kefu_test_response_object (sales), "waiting"), ==,
                    0);
   g_assert_cmpint (json_object_get_int_member (kefu_test_response_object (billing), "waiting"), ==,

@@ -12,19 +12,7 @@
 #include "kefu-server-config.h"
 #include "kefu-test-server.h"
 
-#include <signal.h>
 #include <string.h>
-#include <sys/types.h>
-
-static volatile sig_atomic_t server_pid;
-
-static void
-on_fatal_signal (int signum)
-{
-  if (server_pid > 0)
-    kill ((pid_t) server_pid, SIGKILL);
-  raise (signum);
-}
 
 typedef struct {
   KefuTestServer *server;
@@ -41,8 +29,6 @@ fixture_start (const char *extra_config)
   Fixture *f = g_new0 (Fixture, 1);
 
   f->server = kefu_test_server_start (extra_config);
-  server_pid = (sig_atomic_t) g_ascii_strtoll (g_subprocess_get_identifier (f->server->process),
-                                               NULL, 10);
   f->agent = kefu_test_login (f->server, "agent");
   f->agent2 = kefu_test_login (f->server, "agent2");
   f->supervisor = kefu_test_login (f->server, "supervisor");
@@ -54,7 +40,6 @@ fixture_start (const char *extra_config)
 static void
 fixture_free (Fixture *f)
 {
-  server_pid = 0;
   kefu_test_server_free (f->server);
   g_free (f->agent);
   g_free (f->agent2);
@@ -72,12 +57,7 @@ call (Fixture    *f,
       const char *json,
       guint       expected)
 {
-  KefuTestResponse *r = kefu_test_request (f->server, method, path, token, json);
-
-  if (r->status != expected)
-    g_error ("%s %s: expected %u, got %u: %s", method, path, expected, r->status,
-             r->body ? r->body : "");
-  return r;
+  return kefu_test_request_expect (f->server, method, path, token, json, expected);
 }
 
 static char *
@@ -420,15 +400,8 @@ int
 main (int   argc,
       char *argv[])
 {
-  struct sigaction action = { 0 };
-
   g_test_init (&argc, &argv, NULL);
-  action.sa_handler = on_fatal_signal;
-  action.sa_flags = SA_RESETHAND;
-  sigemptyset (&action.sa_mask);
-  sigaction (SIGABRT, &action, NULL);
-  sigaction (SIGSEGV, &action, NULL);
-  sigaction (SIGTRAP, &action, NULL);
+  kefu_test_kill_server_on_abort ();
 
   g_test_add_func ("/server/switch/sip-credentials", test_sip_credentials);
   g_test_add_func ("/server/switch/sip-realm-setting", test_sip_realm_setting);
