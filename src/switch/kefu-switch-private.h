@@ -51,6 +51,10 @@ struct kefu_switch {
 
 	int64_t started_us;
 	uint64_t calls_total;
+	uint64_t calls_refused;            /* 503: the SIP socket's backlog */
+	int sip_fd;                        /* our UDP SIP socket (from the first
+					    * INVITE over UDP), or -1 */
+	bool overloaded;
 	uint32_t call_seq;
 	char instance[16];                 /* makes call ids unique across runs */
 	bool stopping;

@@ -11,6 +11,7 @@
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <linux/sock_diag.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -284,6 +285,64 @@ on_link_health(const struct kefu_server_link_health *health, void *arg)
 
 /* --- SIP ----------------------------------------------------------------- */
 
+/* What waits in our UDP SIP socket, and the size of its buffer (bytes as
+ * the kernel counts them); false when there is no telling. */
+static bool
+sip_backlog(const struct kefu_switch *sw, uint32_t *queued, uint32_t *size,
+	    uint32_t *drops)
+{
+	uint32_t mem[SK_MEMINFO_VARS] = { 0 };
+	socklen_t len = sizeof(mem);
+
+	if (sw->sip_fd < 0 ||
+	    getsockopt(sw->sip_fd, SOL_SOCKET, SO_MEMINFO, mem, &len) ||
+	    len <= SK_MEMINFO_RCVBUF * sizeof(*mem))
+		return false;
+	*queued = mem[SK_MEMINFO_RMEM_ALLOC];
+	*size = mem[SK_MEMINFO_RCVBUF];
+	*drops = mem[SK_MEMINFO_DROPS];   /* 0 from kernels that do not say */
+
+	return true;
+}
+
+/* libre reads the SIP socket once a turn of its loop.  Past the calls a
+ * second the switch can take, what waits in the socket's buffer grows
+ * until the kernel drops whatever comes next: BYEs and ACKs of calls
+ * that are up among it.  A call whose BYEs are all lost stays up, its
+ * agent held, and the delay makes every peer retransmit, which adds to
+ * the backlog.  So new calls are refused with a 503 (stateless: it keeps
+ * no transaction, no timer) while we are behind; the calls that are up
+ * go on being served.  The kernel gives back what was read in steps of a
+ * quarter of the buffer, so what it counts as waiting runs up to that
+ * much ahead of what does: behind means over half the buffer counted,
+ * and caught up, under an eighth (in practice, all read). */
+static bool
+sip_overloaded(struct kefu_switch *sw, const struct sip_msg *msg)
+{
+	uint32_t queued, size, drops;
+
+	if (msg->tp != SIP_TRANSP_UDP || !msg->sock)
+		return false;
+	if (sw->sip_fd < 0)
+		sw->sip_fd = udp_sock_fd(msg->sock, sa_af(&msg->dst));
+	if (!sip_backlog(sw, &queued, &size, &drops))
+		return false;
+
+	if (!sw->overloaded && queued > size / 2) {
+		sw->overloaded = true;
+		g_message("SIP: %u KB waiting to be read (of %u KB): new calls "
+			  "are refused (503) until it is read", queued / 1024,
+			  size / 1024);
+	}
+	else if (sw->overloaded && queued < size / 8) {
+		sw->overloaded = false;
+		g_message("SIP: caught up; %" G_GUINT64_FORMAT " new calls "
+			  "refused since start", sw->calls_refused);
+	}
+
+	return sw->overloaded;
+}
+
 static void
 on_incoming(const struct sip_msg *msg, void *arg)
 {
@@ -292,6 +351,11 @@ on_incoming(const struct sip_msg *msg, void *arg)
 	if (sw->stopping) {
 		(void)sip_treply(NULL, sw->ss.sip, msg, 503,
 				 "Service Unavailable");
+		return;
+	}
+	if (sip_overloaded(sw, msg)) {
+		sw->calls_refused++;
+		(void)sip_reply(sw->ss.sip, msg, 503, "Service Unavailable");
 		return;
 	}
 	kefu_switch_on_invite(sw, msg);
@@ -535,6 +599,17 @@ print_status(struct re_printf *pf, const struct kefu_switch *sw)
 			  sw->ss.rtp_max);
 	err |= re_hprintf(pf, "link: %H\n", kefu_server_link_print_health,
 			  sw->link);
+	{
+		uint32_t queued, size, drops;
+
+		if (sip_backlog(sw, &queued, &size, &drops))
+			err |= re_hprintf(pf, "SIP socket: %u KB waiting of "
+					  "%u KB, %u messages dropped; %llu "
+					  "calls refused (503) while "
+					  "overloaded\n", queued / 1024,
+					  size / 1024, drops,
+					  (unsigned long long)sw->calls_refused);
+	}
 
 	err |= re_hprintf(pf, "\ncalls: %u up (ivr %u, queued %u, talking %u), "
 			  "%llu since start\n", st.calls, st.in_ivr,
@@ -731,6 +806,7 @@ kefu_switch_new(struct kefu_switch **swp, KefuSwitchConfig *config,
 	list_init(&sw->calls);
 	list_init(&sw->transfers);
 	sw->control_fd = -1;
+	sw->sip_fd = -1;
 	sw->started_us = g_get_real_time();
 	tmr_init(&sw->tmr_graveyard);
 	tmr_init(&sw->tmr_creds);

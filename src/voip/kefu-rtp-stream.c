@@ -3,14 +3,27 @@
  * One call's audio RTP session on libre's rtp and rtcp, driven every 20 ms
  * on the libre thread.  libre-facing: libre's tabs.
  *
- * One libre timer per thread (the ticker) drives all the streams of that
- * thread that have 20 ms work: thousands of calls cost one entry in
- * libre's sorted timer list, not one each re-inserted 50 times a second.
+ * One clock per thread (the ticker, a timerfd in libre's loop) drives all
+ * the streams of that thread that have 20 ms work.  libre 1.1 keeps its
+ * timers in one sorted list that every tmr_start walks from the far end:
+ * with thousands of calls up (their SIP transactions hold timers for
+ * 32 s) a timer restarted 50 times a second, or one per stream, costs a
+ * walk of thousands of entries each time.  The ticker is in no such list.
  * A stream that relays packets (kefu_rtp_stream_set_relay without decode)
  * has no 20 ms work: each packet is handed on as it arrives, and the
  * stream joins the ticker only while an RFC 4733 digit of its own is being
  * sent or a received event is open (its end may have to be timed out).
  * Sending reuses one buffer per stream: no allocation per packet.
+ *
+ * RTCP (RFC 3550 6) goes from the ticker too, not from libre's rtcp_start,
+ * which gives every session a timer of its own: each running stream with
+ * a peer address is in the ticker's wheel of report times (a slot per
+ * tick), and sends a sender or receiver report with its CNAME at
+ * randomised intervals around 5 s, a BYE when it stops.  Its report block
+ * comes from our own receive statistics (sequence, loss, jitter, the last
+ * sender report heard), kept on both receive paths below.  libre's RTCP
+ * session still reads what the peer reports (round-trip time, its loss
+ * and jitter of our packets: kefu_rtp_stream_stats).
  *
  * Relaying packets without SRTP, a stream's RTP socket is read by a relay
  * worker thread instead of libre's loop (relay_rx_update): one recvfrom
@@ -27,8 +40,7 @@
  * libre thread through a pipe, by the stream's id, and is handled there as
  * before (digits reported, events forwarded).  libre's receive path (an
  * 8 KB mbuf allocated per packet, RTCP's receive statistics under a lock)
- * is skipped too: our RTCP reports then say nothing about what the
- * relayed peer sent; sender reports go on.
+ * is skipped too; the worker keeps the statistics our reports give.
  */
 #define G_LOG_DOMAIN "KefuRtpStream"
 
@@ -42,10 +54,13 @@
 #include <glib/gi18n-lib.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HAVE_INTTYPES_H 1
@@ -89,6 +104,13 @@ enum {
 	PLC_FADE_FROM = 160,       /* full level for 20 ms, */
 	PLC_FADE_TO = 480,         /* then down to silence at 60 ms */
 	PLC_OVERLAP = 40,          /* 5 ms cross-fade back to what arrives */
+	/* RTCP: RFC 3550 6.2's minimum interval, which a two-party audio
+	 * session's share of the bandwidth never exceeds; the wheel of
+	 * report times spans more than its longest randomised value */
+	RTCP_INTERVAL_MS = 5000,
+	RTCP_SLOTS = 512,          /* of PTIME_MS: 10.24 s */
+	RTCP_MAX_DROPOUT = 3000,   /* RFC 3550 A.1 */
+	RTCP_MAX_MISORDER = 100,
 };
 
 /* G.711 packet-loss concealment: what was decoded last, and where in its
@@ -117,13 +139,45 @@ struct jb_totals {
 	uint64_t late;
 };
 
+/* What our report blocks say of the source we receive (RFC 3550 A.1,
+ * A.3, A.8). */
+struct rtcp_rx {
+	bool init;
+	uint32_t ssrc;
+	uint32_t gen;              /* counts restarts of the sequence */
+	uint16_t max_seq;
+	uint32_t cycles;           /* sequence wraps, shifted by 16 */
+	uint32_t base_seq;
+	uint32_t bad_seq;          /* a jump waiting for its confirmation */
+	uint32_t received;
+	uint32_t transit;          /* of the last audio packet, clock units */
+	bool have_transit;
+	uint32_t jitter;           /* times 16 */
+};
+
+/* What a report reads of the counts (rtcp_counts_read). */
+struct rtcp_counts {
+	struct rtcp_rx rx;
+	uint64_t sent;
+	uint64_t octets;
+	uint32_t tx_ts;
+	int64_t tx_us;
+};
+
 /* The 20 ms clock of a thread's streams (see the top of this file). */
 struct ticker {
+	int tfd;                   /* the timerfd, or -1: then tmr */
 	struct tmr tmr;
 	struct list streams;       /* kefu_rtp_stream, by tick_le */
 	struct le *iter_next;      /* during a tick: the next to visit */
 	uint64_t next_ms;          /* when the next tick is due */
 	bool in_tick;
+
+	/* RTCP reports due, by the tick of their time (rtcp_le) */
+	struct list rtcp[RTCP_SLOTS];
+	unsigned rtcp_n;
+	uint64_t rtcp_slot;        /* the last tick served */
+	struct mbuf *rtcp_mb;      /* what a report is written in */
 };
 
 static __thread struct ticker *thread_ticker;
@@ -158,7 +212,6 @@ struct kefu_rtp_stream {
 	bool send;
 	bool recv;
 	bool running;
-	bool rtcp_started;
 	bool muted;
 	bool detecting;            /* inside the detector: it may not go */
 	bool detector_off;         /* turned off from within: free it after */
@@ -192,6 +245,28 @@ struct kefu_rtp_stream {
 	uint32_t fwd_ssrc;         /* the source of what we forward */
 	uint32_t fwd_off;          /* its timestamps + this = ours */
 
+	/* RTCP (see the top of this file) */
+	struct ticker *rtcp_ticker;   /* while reports are due */
+	struct le rtcp_le;
+	uint64_t rtcp_due_ms;
+	struct sa rtcp_dst;        /* the peer's RTP port + 1 */
+	uint64_t rtcp_sent_at[2];  /* sent, at the last two reports */
+	uint32_t rtcp_gen;         /* rx.gen at the last report, */
+	uint32_t expected_prior;   /*   and what it counted */
+	uint32_t received_prior;
+	uint32_t lsr;              /* the peer's last sender report, */
+	uint32_t lsr_ssrc;         /*   whose it was, */
+	int64_t lsr_us;            /*   and when it came (0: none) */
+	bool tx_ts_stale;          /* atomic: the next audio sent is taken */
+	/* counted where the packets are received and sent (a relay worker,
+	 * or here) and read by the reports without the worker's lock: a
+	 * seqlock, odd while they change (rtcp_counts_read) */
+	unsigned counts_seq;
+	struct rtcp_rx rx;
+	uint64_t octets;           /* payload sent (and sent, above) */
+	uint32_t tx_ts;            /* an audio timestamp sent, */
+	int64_t tx_us;             /*   and when (0: none yet) */
+
 	/* decoded, not yet played: the rest of a packet longer than a frame */
 	size_t playout_len;
 	int16_t playout[PLAYOUT_MAX];
@@ -208,22 +283,37 @@ static void relay_unlock(struct relay_worker *w);
 
 static void stream_tick(struct kefu_rtp_stream *s, uint64_t now_ms,
 			uint64_t next_tick_ms);
+static void rtcp_tick(struct ticker *t, uint64_t now_ms);
+static void rtcp_reports_stop(struct kefu_rtp_stream *s, bool bye);
 
-static void
-ticker_free(struct ticker *t)
+static bool
+ticker_idle(const struct ticker *t)
 {
-	tmr_cancel(&t->tmr);
-	if (thread_ticker == t)
-		thread_ticker = NULL;
-	mem_deref(t);
+	return list_isempty(&t->streams) && !t->rtcp_n && !t->in_tick;
 }
 
 static void
-on_ticker(void *arg)
+ticker_destructor(void *arg)
 {
 	struct ticker *t = arg;
-	uint64_t now_ms = tmr_jiffies();
 
+	tmr_cancel(&t->tmr);
+	if (t->tfd >= 0) {
+		fd_close(t->tfd);
+		(void)close(t->tfd);
+	}
+	mem_deref(t->rtcp_mb);
+	if (thread_ticker == t)
+		thread_ticker = NULL;
+}
+
+static void on_ticker(void *arg);
+
+/* One turn of the clock at now_ms, the ticker's own time: false when
+ * nothing is left for it to do (it is freed then). */
+static bool
+ticker_run(struct ticker *t, uint64_t now_ms)
+{
 	/* too far behind: the backlog is dropped rather than burst */
 	t->next_ms += PTIME_MS;
 	if (t->next_ms <= now_ms)
@@ -238,35 +328,90 @@ on_ticker(void *arg)
 		mem_deref(s);   /* freed meanwhile: it went from the list */
 	}
 	t->iter_next = NULL;
+	rtcp_tick(t, now_ms);
 	t->in_tick = false;
 
-	if (list_isempty(&t->streams)) {
-		ticker_free(t);
-		return;
+	if (ticker_idle(t)) {
+		mem_deref(t);
+		return false;
 	}
-	tmr_start(&t->tmr, t->next_ms - now_ms, on_ticker, t);
+
+	return true;
+}
+
+/* The timerfd: time is counted in its expirations, so that frames due on
+ * a tick are never a tick late for a clock read a little early. */
+static void
+on_ticker_fd(int flags, void *arg)
+{
+	struct ticker *t = arg;
+	uint64_t n = 0;
+
+	(void)flags;
+	if (read(t->tfd, &n, sizeof(n)) != (ssize_t)sizeof(n) || !n)
+		return;
+	(void)ticker_run(t, t->next_ms + (n - 1) * PTIME_MS);
+}
+
+static void
+on_ticker(void *arg)
+{
+	struct ticker *t = arg;
+	uint64_t now_ms = tmr_jiffies();
+
+	if (ticker_run(t, now_ms))
+		tmr_start(&t->tmr, t->next_ms - now_ms, on_ticker, t);
+}
+
+static struct ticker *
+ticker_get(void)
+{
+	struct itimerspec period = {
+		.it_interval = { .tv_nsec = PTIME_MS * 1000000L },
+		.it_value = { .tv_nsec = PTIME_MS * 1000000L },
+	};
+	struct ticker *t = thread_ticker;
+
+	if (t)
+		return t;
+
+	t = mem_zalloc(sizeof(*t), ticker_destructor);
+	if (!t) {
+		g_warning("media clock: %s", g_strerror(ENOMEM));
+		return NULL;
+	}
+	tmr_init(&t->tmr);
+	list_init(&t->streams);
+	for (unsigned i = 0; i < RTCP_SLOTS; i++)
+		list_init(&t->rtcp[i]);
+	t->next_ms = tmr_jiffies() + PTIME_MS;
+	t->rtcp_slot = t->next_ms / PTIME_MS;
+	t->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (t->tfd >= 0 &&
+	    (timerfd_settime(t->tfd, 0, &period, NULL) ||
+	     fd_listen(t->tfd, FD_READ, on_ticker_fd, t))) {
+		(void)close(t->tfd);
+		t->tfd = -1;
+	}
+	/* no descriptor to spare: libre's timer list, as it costs */
+	if (t->tfd < 0)
+		tmr_start(&t->tmr, PTIME_MS, on_ticker, t);
+	thread_ticker = t;
+
+	return t;
 }
 
 static void
 stream_tick_start(struct kefu_rtp_stream *s)
 {
-	struct ticker *t = thread_ticker;
+	struct ticker *t;
 
 	if (s->ticker)
 		return;
 
-	if (!t) {
-		t = mem_zalloc(sizeof(*t), NULL);
-		if (!t) {
-			g_warning("media clock: %s", g_strerror(ENOMEM));
-			return;
-		}
-		tmr_init(&t->tmr);
-		list_init(&t->streams);
-		t->next_ms = tmr_jiffies() + PTIME_MS;
-		tmr_start(&t->tmr, PTIME_MS, on_ticker, t);
-		thread_ticker = t;
-	}
+	t = ticker_get();
+	if (!t)
+		return;
 
 	list_append(&t->streams, &s->tick_le, s);
 	s->ticker = t;
@@ -286,8 +431,8 @@ stream_tick_stop(struct kefu_rtp_stream *s)
 	list_unlink(&s->tick_le);
 	s->ticker = NULL;
 
-	if (list_isempty(&t->streams) && !t->in_tick)
-		ticker_free(t);
+	if (ticker_idle(t))
+		mem_deref(t);
 }
 
 /* Whether the stream has 20 ms work: always while it plays and sends its
@@ -333,6 +478,7 @@ stream_destructor(void *arg)
 
 	stream_tick_stop(s);
 	relay_forget(s);
+	rtcp_reports_stop(s, true);
 	finish_recording(s);
 	mem_deref(s->txmb);
 	mem_deref(s->srtp);
@@ -385,6 +531,112 @@ codec_is_coded(enum codec codec)
 		codec == CODEC_OPUS;
 }
 
+/* The counts' seqlock, writer's side: one writer at a time (the relay
+ * worker's lock, or libre's thread alone). */
+static void
+rtcp_counts_write_begin(struct kefu_rtp_stream *s)
+{
+	__atomic_store_n(&s->counts_seq, s->counts_seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static void
+rtcp_counts_write_end(struct kefu_rtp_stream *s)
+{
+	__atomic_store_n(&s->counts_seq, s->counts_seq + 1, __ATOMIC_RELEASE);
+}
+
+/* Reader's side (libre's thread): a copy not torn by a packet counted
+ * meanwhile.  A worker holds its lock for a whole batch of packets;
+ * reports of thousands of streams waiting for it would stall the SIP. */
+static void
+rtcp_counts_read(const struct kefu_rtp_stream *s, struct rtcp_counts *c)
+{
+	for (;;) {
+		unsigned seq = __atomic_load_n(&s->counts_seq, __ATOMIC_ACQUIRE);
+
+		if (seq & 1) {
+			sched_yield();
+			continue;
+		}
+		c->rx = s->rx;
+		c->sent = s->sent;
+		c->octets = s->octets;
+		c->tx_ts = s->tx_ts;
+		c->tx_us = s->tx_us;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&s->counts_seq, __ATOMIC_RELAXED) == seq)
+			return;
+	}
+}
+
+static void
+rtcp_rx_init_seq(struct rtcp_rx *rx, uint16_t seq)
+{
+	rx->gen++;
+	rx->base_seq = seq;
+	rx->max_seq = seq;
+	rx->bad_seq = 1u << 16 | 1;   /* no sequence number is that */
+	rx->cycles = 0;
+	rx->received = 0;
+	rx->have_transit = false;
+}
+
+/* A packet of ours (audio or a telephone-event) from the source we hear,
+ * at @now_us; telephone-events keep their timestamp for a whole event:
+ * they count, but not for jitter.  Where the packet is received: a relay
+ * worker under its lock, or libre's thread. */
+static void
+rtcp_rx_update(struct kefu_rtp_stream *s, uint32_t ssrc, uint16_t seq,
+	       uint32_t ts, bool audio, int64_t now_us)
+{
+	struct rtcp_rx *rx = &s->rx;
+	uint16_t delta;
+
+	rtcp_counts_write_begin(s);
+
+	if (!rx->init || rx->ssrc != ssrc) {
+		rx->init = true;
+		rx->ssrc = ssrc;
+		rx->jitter = 0;
+		rtcp_rx_init_seq(rx, seq);
+	}
+
+	delta = (uint16_t)(seq - rx->max_seq);
+	if (delta < RTCP_MAX_DROPOUT) {
+		if (seq < rx->max_seq)
+			rx->cycles += 1u << 16;
+		rx->max_seq = seq;
+	}
+	else if (delta <= (1u << 16) - RTCP_MAX_MISORDER) {
+		/* a jump: the source restarted if the next one follows it */
+		if (seq != rx->bad_seq) {
+			rx->bad_seq = (uint16_t)(seq + 1);
+			goto out;
+		}
+		rtcp_rx_init_seq(rx, seq);
+	}
+	/* else late or repeated: counted, as A.1 does */
+	rx->received++;
+
+	if (audio && s->clock) {
+		uint32_t arrival = (uint32_t)((uint64_t)now_us * s->clock /
+					      G_USEC_PER_SEC);
+		uint32_t transit = arrival - ts;
+
+		if (rx->have_transit) {
+			int32_t d = (int32_t)(transit - rx->transit);
+			uint32_t ad = d < 0 ? (uint32_t)-d : (uint32_t)d;
+
+			rx->jitter += ad - ((rx->jitter + 8) >> 4);
+		}
+		rx->transit = transit;
+		rx->have_transit = true;
+	}
+ out:
+	rtcp_counts_write_end(s);
+}
+
 static void
 on_rtp(const struct sa *src, const struct rtp_header *hdr, struct mbuf *mb,
        void *arg)
@@ -426,6 +678,7 @@ on_rtp(const struct sa *src, const struct rtp_header *hdr, struct mbuf *mb,
 
 	s->remote_ssrc = hdr->ssrc;
 	s->have_remote_ssrc = true;
+	rtcp_rx_update(s, hdr->ssrc, hdr->seq, hdr->ts, !telev, now);
 
 	if (s->relayh) {
 		struct kefu_rtp_packet pkt = {
@@ -598,6 +851,8 @@ relay_serve(struct kefu_rtp_stream *s, int fd)
 		}
 		s->remote_ssrc = hdr.ssrc;
 		s->have_remote_ssrc = true;
+		rtcp_rx_update(s, hdr.ssrc, hdr.seq, hdr.ts, true,
+			       g_get_monotonic_time());
 		s->relayh(s, &pkt, s->relay_arg);
 		return;
 	}
@@ -870,13 +1125,240 @@ relay_forget(struct kefu_rtp_stream *s)
 	}
 }
 
+/* --- RTCP ---------------------------------------------------------------- */
+
+/* The peer's sender reports (libre's session reads the rest): when the
+ * last one came, for the LSR and DLSR of our report block, from which the
+ * peer learns the round-trip time. */
 static void
 on_rtcp(const struct sa *src, struct rtcp_msg *msg, void *arg)
 {
-	/* libre keeps the statistics; nothing else is read from RTCP */
+	struct kefu_rtp_stream *s = arg;
+
 	(void)src;
-	(void)msg;
-	(void)arg;
+	if (msg->hdr.pt != RTCP_SR)
+		return;
+
+	s->lsr = msg->r.sr.ntp_sec << 16 | msg->r.sr.ntp_frac >> 16;
+	s->lsr_ssrc = msg->r.sr.ssrc;
+	s->lsr_us = g_get_monotonic_time();
+}
+
+/* RFC 3550 6.2 and 6.3.1: the minimum interval (half of it before the
+ * first report), spread over [0.5, 1.5] of it so that the reports of
+ * calls set up together do not stay in step.  With two members the
+ * interval is always the minimum: there is no reconsideration, nor its
+ * compensation factor, and reports come every 5 s on average. */
+static uint64_t
+rtcp_interval_ms(bool first)
+{
+	uint32_t td = first ? RTCP_INTERVAL_MS / 2 : RTCP_INTERVAL_MS;
+
+	return td / 2 + rand_u32() % td;
+}
+
+static void
+rtcp_schedule(struct kefu_rtp_stream *s, uint64_t due_ms)
+{
+	struct ticker *t = s->rtcp_ticker;
+
+	list_unlink(&s->rtcp_le);
+	s->rtcp_due_ms = due_ms;
+	list_append(&t->rtcp[(due_ms / PTIME_MS) % RTCP_SLOTS], &s->rtcp_le,
+		    s);
+}
+
+static int
+encode_report_block(struct mbuf *mb, void *arg)
+{
+	const uint32_t *word = arg;
+	int err = 0;
+
+	for (unsigned i = 0; i < 6; i++)
+		err |= mbuf_write_u32(mb, htonl(word[i]));
+
+	return err;
+}
+
+static int
+encode_cname(struct mbuf *mb, void *arg)
+{
+	const struct kefu_rtp_stream *s = arg;
+
+	return rtcp_sdes_encode(mb, rtp_sess_ssrc(s->rs), 1, RTCP_SDES_CNAME,
+				"kefu");
+}
+
+/* RFC 3550 6.4.1: the report block of the source we hear, and the loss
+ * since the last report. */
+static void
+rtcp_report_block(struct kefu_rtp_stream *s, const struct rtcp_rx *rx,
+		  int64_t now_us, uint32_t word[6])
+{
+	uint32_t ext_max = rx->cycles + rx->max_seq;
+	uint32_t expected = ext_max - rx->base_seq + 1;
+	int64_t lost = (int64_t)expected - rx->received;
+	uint32_t expected_int, fraction = 0;
+	int64_t lost_int;
+
+	/* the source started again: its counts too */
+	if (s->rtcp_gen != rx->gen) {
+		s->rtcp_gen = rx->gen;
+		s->expected_prior = 0;
+		s->received_prior = 0;
+	}
+	expected_int = expected - s->expected_prior;
+	lost_int = (int64_t)expected_int -
+		(uint32_t)(rx->received - s->received_prior);
+	s->expected_prior = expected;
+	s->received_prior = rx->received;
+	if (expected_int && lost_int > 0)
+		fraction = (uint32_t)MIN((lost_int << 8) / expected_int, 255);
+	lost = CLAMP(lost, -0x800000, 0x7fffff);
+
+	word[0] = rx->ssrc;
+	word[1] = fraction << 24 | ((uint32_t)lost & 0xffffff);
+	word[2] = ext_max;
+	word[3] = rx->jitter >> 4;
+	word[4] = 0;
+	word[5] = 0;
+	if (s->lsr_us && s->lsr_ssrc == rx->ssrc) {
+		word[4] = s->lsr;
+		word[5] = (uint32_t)((now_us - s->lsr_us) * 65536 /
+				     G_USEC_PER_SEC);
+	}
+}
+
+/* One compound packet (RFC 3550 6.1): a sender report when we sent RTP
+ * since the report before the last, else a receiver report, our CNAME,
+ * and a BYE when we leave (libre's thread). */
+static void
+rtcp_send_report(struct kefu_rtp_stream *s, struct mbuf *mb, bool bye)
+{
+	uint32_t ssrc = rtp_sess_ssrc(s->rs);
+	int64_t now_us = g_get_monotonic_time();
+	struct rtcp_counts c;
+	uint32_t block[6];
+	uint32_t count;
+	bool we_sent;
+	int err;
+
+	rtcp_counts_read(s, &c);
+	we_sent = c.sent != s->rtcp_sent_at[1];
+	count = c.rx.init && c.rx.received ? 1 : 0;
+	if (count)
+		rtcp_report_block(s, &c.rx, now_us, block);
+	s->rtcp_sent_at[1] = s->rtcp_sent_at[0];
+	s->rtcp_sent_at[0] = c.sent;
+
+	mb->pos = 0;
+	mb->end = 0;
+	if (we_sent) {
+		struct timespec now;
+		uint32_t rtp_ts = 0;
+
+		/* the wall clock as NTP, and the media clock at that moment
+		 * from the first audio packet after the last report */
+		(void)clock_gettime(CLOCK_REALTIME, &now);
+		if (c.tx_us)
+			rtp_ts = c.tx_ts + (uint32_t)((uint64_t)(now_us -
+					c.tx_us) * s->clock / G_USEC_PER_SEC);
+		__atomic_store_n(&s->tx_ts_stale, true, __ATOMIC_RELAXED);
+		err = rtcp_encode(mb, RTCP_SR, count, ssrc,
+				  (uint32_t)(now.tv_sec + 2208988800u),
+				  (uint32_t)(((uint64_t)now.tv_nsec << 32) /
+					     1000000000u),
+				  rtp_ts, (uint32_t)c.sent, (uint32_t)c.octets,
+				  count ? encode_report_block : NULL, block);
+	}
+	else {
+		err = rtcp_encode(mb, RTCP_RR, count, ssrc,
+				  count ? encode_report_block : NULL, block);
+	}
+	if (!err)
+		err = rtcp_encode(mb, RTCP_SDES, 1, encode_cname, s);
+	if (!err && bye)
+		err = rtcp_encode(mb, RTCP_BYE, 1, &ssrc, NULL);
+	if (!err) {
+		mb->pos = 0;
+		err = udp_send(rtcp_sock(s->rs), &s->rtcp_dst, mb);
+	}
+	if (err)
+		g_debug("RTCP: %s", g_strerror(err));
+}
+
+/* The ticker's turn: the reports due in the ticks since the last. */
+static void
+rtcp_tick(struct ticker *t, uint64_t now_ms)
+{
+	uint64_t slot = now_ms / PTIME_MS;
+	uint64_t from = t->rtcp_slot + 1;
+
+	if (slot < from)
+		return;
+	if (slot - from >= RTCP_SLOTS)
+		from = slot - RTCP_SLOTS + 1;
+	t->rtcp_slot = slot;
+
+	for (uint64_t i = from; i <= slot && t->rtcp_n; i++) {
+		struct le *le = t->rtcp[i % RTCP_SLOTS].head;
+
+		while (le) {
+			struct kefu_rtp_stream *s = le->data;
+
+			le = le->next;
+			/* a lap of the wheel ahead */
+			if (s->rtcp_due_ms / PTIME_MS > slot)
+				continue;
+			rtcp_send_report(s, t->rtcp_mb, false);
+			rtcp_schedule(s, now_ms + rtcp_interval_ms(false));
+		}
+	}
+}
+
+/* From the stream's first peer address on (phone thread). */
+static void
+rtcp_reports_start(struct kefu_rtp_stream *s)
+{
+	struct ticker *t;
+
+	if (s->rtcp_ticker)
+		return;
+
+	t = ticker_get();
+	if (!t)
+		return;
+	if (!t->rtcp_mb)
+		t->rtcp_mb = mbuf_alloc(256);
+	if (!t->rtcp_mb) {
+		g_warning("RTCP: %s", g_strerror(ENOMEM));
+		if (ticker_idle(t))
+			mem_deref(t);
+		return;
+	}
+
+	rtcp_set_srate(s->rs, s->clock, s->clock);
+	s->rtcp_ticker = t;
+	t->rtcp_n++;
+	rtcp_schedule(s, t->next_ms + rtcp_interval_ms(true));
+}
+
+/* No more reports; with @bye, a last one that says so (phone thread). */
+static void
+rtcp_reports_stop(struct kefu_rtp_stream *s, bool bye)
+{
+	struct ticker *t = s->rtcp_ticker;
+
+	if (!t)
+		return;
+
+	if (bye)
+		rtcp_send_report(s, t->rtcp_mb, true);
+	list_unlink(&s->rtcp_le);
+	s->rtcp_ticker = NULL;
+	t->rtcp_n--;
+	if (ticker_idle(t))
+		mem_deref(t);
 }
 
 static int
@@ -893,11 +1375,21 @@ send_packet(struct kefu_rtp_stream *s, bool marker, uint8_t pt, uint32_t ts,
 	mb->pos = RTP_HEADER_SIZE;
 	if (!err)
 		err = rtp_send(s->rs, &s->dst, false, marker, pt, ts, mb);
+	if (err)
+		return err;
 
-	if (!err)
-		s->sent++;
+	rtcp_counts_write_begin(s);
+	s->sent++;
+	s->octets += len;
+	/* what the next sender report's timestamp is reckoned from */
+	if (pt == s->pt && __atomic_load_n(&s->tx_ts_stale, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&s->tx_ts_stale, false, __ATOMIC_RELAXED);
+		s->tx_ts = ts;
+		s->tx_us = g_get_monotonic_time();
+	}
+	rtcp_counts_write_end(s);
 
-	return err;
+	return 0;
 }
 
 /* Room for a packet of PACKET_MAX samples at the end of playout: a peer
@@ -1343,6 +1835,7 @@ kefu_rtp_stream_alloc_ports(struct kefu_rtp_stream **sp,
 	s->ts_step = FRAME;
 	s->ts = rand_u32();
 	s->marker = true;
+	s->tx_ts_stale = true;
 
 	s->txmb = mbuf_alloc(RTP_HEADER_SIZE + FRAME + 64);
 	if (!s->txmb) {
@@ -1545,17 +2038,11 @@ kefu_rtp_stream_update(struct kefu_rtp_stream *s,
 	if (!sa_isset(&s->dst, SA_ALL))
 		s->send = false;
 
-	/* KEFU_RTP_NO_RTCP: no RTCP reports (measuring: libre 1.1 keeps its
-	 * timers in one sorted list, and each stream's RTCP timer lengthens
-	 * the walk of every timer started; see README, Performance) */
-	if (!s->rtcp_started && sa_isset(&s->sdp_raddr, SA_ALL) &&
-	    !g_getenv("KEFU_RTP_NO_RTCP")) {
-		struct sa rtcp_peer = s->sdp_raddr;
-
-		sa_set_port(&rtcp_peer, sa_port(&rtcp_peer) + 1);
-		rtcp_set_srate(s->rs, s->clock, s->clock);
-		rtcp_start(s->rs, "kefu", &rtcp_peer);
-		s->rtcp_started = true;
+	/* RTCP to the port after the peer's RTP port (RFC 3550 11) */
+	if (sa_isset(&s->sdp_raddr, SA_ALL)) {
+		s->rtcp_dst = s->sdp_raddr;
+		sa_set_port(&s->rtcp_dst, sa_port(&s->sdp_raddr) + 1);
+		rtcp_reports_start(s);
 	}
 
 	if (!s->running) {
@@ -1585,6 +2072,7 @@ kefu_rtp_stream_stop(struct kefu_rtp_stream *s)
 	relay_forget(s);
 	s->running = false;
 	stream_tick_stop(s);
+	rtcp_reports_stop(s, true);
 	kefu_rfc4733_receiver_reset(s->telev_rx);
 	finish_recording(s);
 	if (s->inband) {
