@@ -472,3 +472,30 @@ kefu_test_header (JsonObject *incoming, const char *name)
       return json_object_get_string_member (headers, l->data);
   return NULL;
 }
+
+char *
+kefu_test_switch_bridge_one (KefuTestSwitch *f,
+                             KefuTestPeer   *agent,
+                             double          agent_tone,
+                             KefuTestPeer   *caller,
+                             double          caller_tone)
+{
+  g_autofree char *account = kefu_test_switch_account (f, "1001");
+  g_autofree char *listen = g_strdup_printf ("--listen=127.0.0.2:%u",
+                                             kefu_test_free_udp_port ());
+  const char *agent_args[] = { account, "--dtmf=rfc4733", "--auto-answer", NULL };
+  const char *caller_args[] = { listen, "--dtmf=rfc4733", NULL };
+  char *call_id;
+  JsonObject *ev;
+
+  kefu_test_peer_start (agent, f->dir, "agent", agent_tone, agent_args);
+  kefu_test_peer_wait (agent, "registered");
+  kefu_test_peer_start (caller, f->dir, "caller", caller_tone, caller_args);
+  kefu_test_peer_send (caller, "dial sip:4000@127.0.0.1:%u", f->sip_port);
+  kefu_test_peer_wait (caller, "established");
+  ev = kefu_test_peer_wait (agent, "incoming");
+  call_id = g_strdup (kefu_test_header (ev, "X-Kefu-Call"));
+  g_assert_nonnull (call_id);
+  kefu_test_peer_wait (agent, "established");
+  return call_id;
+}

@@ -13,6 +13,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "kefu-test-peer.h"
 #include "kefu-test-server.h"
 
 G_BEGIN_DECLS
@@ -68,6 +69,14 @@ void        kefu_test_switch_agent_state  (KefuTestSwitch *f, const char *userna
 JsonObject *kefu_test_switch_get_agent    (KefuTestSwitch *f, const char *username);
 /* "--account=sip:EXT@127.0.0.1:PORT;password=..." for a kefu-phone */
 char       *kefu_test_switch_account      (KefuTestSwitch *f, const char *extension);
+/* The simplest call through a started switch whose trunk allows
+ * 127.0.0.2 and rings extension 1001: @agent registers as 1001 and
+ * answers by itself, @caller dials from 127.0.0.2; both phones are up
+ * (RFC 4733 DTMF, tones @agent_tone and @caller_tone) when it returns the
+ * call's X-Kefu-Call id. */
+char       *kefu_test_switch_bridge_one   (KefuTestSwitch *f, KefuTestPeer *agent,
+                                           double agent_tone, KefuTestPeer *caller,
+                                           double caller_tone);
 
 /* The CDR of @call_id once kefu-server has it (waits up to 20 s). */
 JsonObject *kefu_test_switch_wait_call_record (KefuTestSwitch *f, const char *call_id);

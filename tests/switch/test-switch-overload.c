@@ -177,35 +177,19 @@ test_hangup_behind_backlog (void)
   g_autoptr(GSocketAddress) flood_addr = g_inet_socket_address_new (flood_ip, 0);
   g_autoptr(GSource) source = NULL;
   g_autoptr(JsonObject) cdr = NULL;
-  g_autofree char *account = NULL, *listen = NULL, *call_id = NULL, *status = NULL;
+  g_autofree char *call_id = NULL, *status = NULL;
   g_autofree char *calls_line = NULL, *agent_line = NULL, *sip_line = NULL;
-  const char *agent_args[] = { NULL, "--dtmf=rfc4733", "--auto-answer", NULL };
-  const char *caller_args[] = { NULL, "--dtmf=rfc4733", NULL };
   const char *refused_text;
   int buf = 8 << 20;
   GPid pid;
   guint sent;
-  JsonObject *ev;
 
   kefu_test_switch_setup (&f, NULL);
   kefu_test_switch_write_config (&f, sections);
   kefu_test_switch_agent (&f, "agent", "1001", "{\"support\":50}");
   kefu_test_switch_start (&f);
 
-  account = kefu_test_switch_account (&f, "1001");
-  agent_args[0] = account;
-  kefu_test_peer_start (&agent, f.dir, "agent", AGENT_TONE, agent_args);
-  kefu_test_peer_wait (&agent, "registered");
-  listen = g_strdup_printf ("--listen=127.0.0.2:%u", kefu_test_free_udp_port ());
-  caller_args[0] = listen;
-  kefu_test_peer_start (&caller, f.dir, "caller", CALLER_TONE, caller_args);
-
-  kefu_test_peer_send (&caller, "dial sip:4000@127.0.0.1:%u", f.sip_port);
-  kefu_test_peer_wait (&caller, "established");
-  ev = kefu_test_peer_wait (&agent, "incoming");
-  call_id = g_strdup (kefu_test_header (ev, "X-Kefu-Call"));
-  g_assert_nonnull (call_id);
-  kefu_test_peer_wait (&agent, "established");
+  call_id = kefu_test_switch_bridge_one (&f, &agent, AGENT_TONE, &caller, CALLER_TONE);
 
   /* the flood's socket reads every answer it gets while the test waits */
   fl.sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, 0, &error);

@@ -70,31 +70,15 @@ test_rtcp_round_trip (void)
 {
   KefuTestSwitch f = { 0 };
   KefuTestPeer caller = { 0 }, agent = { 0 };
-  g_autofree char *account = NULL, *listen = NULL, *call_id = NULL;
+  g_autofree char *call_id = NULL;
   g_autoptr(JsonObject) caller_st = NULL, agent_st = NULL, cdr = NULL;
-  const char *agent_args[] = { NULL, "--dtmf=rfc4733", "--auto-answer", NULL };
-  const char *caller_args[] = { NULL, "--dtmf=rfc4733", NULL };
-  JsonObject *ev;
 
   kefu_test_switch_setup (&f, NULL);
   kefu_test_switch_write_config (&f, sections);
   kefu_test_switch_agent (&f, "agent", "1001", "{\"support\":50}");
   kefu_test_switch_start (&f);
 
-  account = kefu_test_switch_account (&f, "1001");
-  agent_args[0] = account;
-  kefu_test_peer_start (&agent, f.dir, "agent", AGENT_TONE, agent_args);
-  kefu_test_peer_wait (&agent, "registered");
-  listen = g_strdup_printf ("--listen=127.0.0.2:%u", kefu_test_free_udp_port ());
-  caller_args[0] = listen;
-  kefu_test_peer_start (&caller, f.dir, "caller", CALLER_TONE, caller_args);
-
-  kefu_test_peer_send (&caller, "dial sip:4000@127.0.0.1:%u", f.sip_port);
-  kefu_test_peer_wait (&caller, "established");
-  ev = kefu_test_peer_wait (&agent, "incoming");
-  call_id = g_strdup (kefu_test_header (ev, "X-Kefu-Call"));
-  g_assert_nonnull (call_id);
-  kefu_test_peer_wait (&agent, "established");
+  call_id = kefu_test_switch_bridge_one (&f, &agent, AGENT_TONE, &caller, CALLER_TONE);
 
   /* each phone talks to the switch, never to the other: the round trip
    * it sees is to the switch, whose reports say what reached it */
