@@ -524,7 +524,10 @@ test_codec_change (void)
   kefu_rtp_stream_stop (b.s);
   recording_load (&rb, b.recording);
   assert_tone (rb.right, rb.n, 200, 600, OUR_HZ, "B right, PCMU");
-  assert_tone (rb.right, rb.n, 800, 1600, OUR_HZ, "B right, Opus");
+  /* up to 1.5 s of the 1.6 s run: the recording starts with the first
+   * packet in, a tick or two after the call, so its last 100 ms may not
+   * be there */
+  assert_tone (rb.right, rb.n, 800, 1500, OUR_HZ, "B right, Opus");
   recording_clear (&rb);
 
   peer_clear (&a);
