@@ -23,6 +23,7 @@
 #include <re.h>
 
 #include "kefu-conference.h"
+#include "kefu-dtmf-info.h"
 #include "kefu-rtp-stream.h"
 #include "kefu-sdp.h"
 
@@ -86,8 +87,7 @@ struct call {
 	char *audio;                     /* per call, else calls->audio */
 	bool audio_open;                 /* the back-end is in the stream */
 	bool media;                      /* the stream was started */
-	char *info_digits;               /* INFO DTMF waiting to be sent */
-	bool info_pending;               /* one INFO is out */
+	struct kefu_dtmf_info_queue info;   /* INFO DTMF waiting to be sent */
 	struct mbuf *early;              /* SDP answer of a 183 */
 	bool got_offer;                  /* incoming INVITE carried SDP */
 	bool answered;

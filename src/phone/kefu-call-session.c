@@ -218,7 +218,7 @@ call_destructor(void *arg)
 	mem_deref(call->stream);
 	mem_deref(call->early);
 	mem_deref(call->audio);
-	mem_deref(call->info_digits);
+	kefu_dtmf_info_queue_clear(&call->info);
 	mem_deref(call->account_id);
 	mem_deref(call->auth_user);
 	mem_deref(call->password);
@@ -810,7 +810,7 @@ on_info_response(int err, const struct sip_msg *msg, void *arg)
 		g_message("call %u: DTMF INFO: %u %.*s", call->id, msg->scode,
 			  (int)msg->reason.l, msg->reason.p);
 
-	call->info_pending = false;
+	call->info.pending = false;
 	info_send_next(call);
 }
 
@@ -818,23 +818,15 @@ on_info_response(int err, const struct sip_msg *msg, void *arg)
 static void
 info_send_next(struct call *call)
 {
-	char digit;
 	int err;
 
-	if (call->closed || call->info_pending || !call->info_digits ||
-	    !call->info_digits[0])
+	if (call->closed)
 		return;
-
-	digit = call->info_digits[0];
-	memmove(call->info_digits, call->info_digits + 1,
-		strlen(call->info_digits));
-
-	err = kefu_dtmf_info_send(call->sess, digit, DTMF_DURATION_MS,
-				  on_info_response, call);
+	err = kefu_dtmf_info_queue_send_next(&call->info, call->sess,
+					     DTMF_DURATION_MS,
+					     on_info_response, call);
 	if (err)
 		g_message("call %u: DTMF INFO: %s", call->id, g_strerror(err));
-	else
-		call->info_pending = true;
 }
 
 /* --- incoming ------------------------------------------------------------ */
@@ -1209,8 +1201,6 @@ kefu_calls_send_dtmf(struct kefu_calls *calls, guint call_id,
 {
 	struct call *call;
 	enum dtmf_mode mode;
-	size_t len;
-	char *q;
 	int err;
 
 	if (!calls || !digits)
@@ -1239,17 +1229,9 @@ kefu_calls_send_dtmf(struct kefu_calls *calls, guint call_id,
 		return kefu_rtp_stream_send_inband(call->stream, digits,
 						   DTMF_DURATION_MS);
 
-	len = call->info_digits ? strlen(call->info_digits) : 0;
-	q = mem_zalloc(len + strlen(digits) + 1, NULL);
-	if (!q)
-		return ENOMEM;
-	if (len)
-		memcpy(q, call->info_digits, len);
-	memcpy(q + len, digits, strlen(digits));
-	mem_deref(call->info_digits);
-	call->info_digits = q;
-	err = 0;
-	info_send_next(call);
+	err = kefu_dtmf_info_queue_add(&call->info, digits);
+	if (!err)
+		info_send_next(call);
 
 	return err;
 }

@@ -52,8 +52,7 @@ struct kefu_switch_leg {
 	bool held;                      /* by the peer */
 	bool inband_on;
 
-	char *info_digits;              /* INFO digits waiting */
-	bool info_pending;
+	struct kefu_dtmf_info_queue info;   /* INFO digits waiting */
 
 	char *auth_user;                /* answers a gateway's challenge */
 	unsigned auth_tried;
@@ -461,28 +460,17 @@ on_info_response(int err, const struct sip_msg *msg, void *arg)
 
 	(void)err;
 	(void)msg;
-	leg->info_pending = false;
+	leg->info.pending = false;
 	info_send_next(leg);
 }
 
 static void
 info_send_next(struct kefu_switch_leg *leg)
 {
-	char digit;
-	int err;
-
-	if (leg->closed || leg->info_pending || !leg->info_digits ||
-	    !leg->info_digits[0])
-		return;
-
-	digit = leg->info_digits[0];
-	memmove(leg->info_digits, leg->info_digits + 1,
-		strlen(leg->info_digits));
-
-	err = kefu_dtmf_info_send(leg->sess, digit, DTMF_DURATION_MS,
-				  on_info_response, leg);
-	if (!err)
-		leg->info_pending = true;
+	if (!leg->closed)
+		(void)kefu_dtmf_info_queue_send_next(&leg->info, leg->sess,
+						     DTMF_DURATION_MS,
+						     on_info_response, leg);
 }
 
 int
@@ -506,18 +494,11 @@ kefu_switch_leg_send_digit(struct kefu_switch_leg *leg, char digit)
 
 	case KEFU_SWITCH_DTMF_INFO:
 	default: {
-		size_t len = leg->info_digits ? strlen(leg->info_digits) : 0;
-		char *q = mem_zalloc(len + 2, NULL);
+		int err = kefu_dtmf_info_queue_add(&leg->info, d);
 
-		if (!q)
-			return ENOMEM;
-		if (len)
-			memcpy(q, leg->info_digits, len);
-		q[len] = digit;
-		mem_deref(leg->info_digits);
-		leg->info_digits = q;
-		info_send_next(leg);
-		return 0;
+		if (!err)
+			info_send_next(leg);
+		return err;
 	}
 	}
 }
@@ -541,7 +522,7 @@ leg_destructor(void *arg)
 	mem_deref(leg->stream);
 	mem_deref(leg->player);
 	mem_deref(leg->sdp);
-	mem_deref(leg->info_digits);
+	kefu_dtmf_info_queue_clear(&leg->info);
 	mem_deref(leg->callid);
 	mem_deref(leg->ltag);
 	mem_deref(leg->rtag);

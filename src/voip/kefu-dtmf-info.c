@@ -296,3 +296,47 @@ kefu_dtmf_info_send (struct sipsess        *sess,
   mem_deref (mb);
   return err;
 }
+
+int
+kefu_dtmf_info_queue_add (struct kefu_dtmf_info_queue *q,
+                          const char                  *digits)
+{
+  size_t len = q->digits ? strlen (q->digits) : 0;
+  char *more = mem_zalloc (len + strlen (digits) + 1, NULL);
+
+  if (!more)
+    return ENOMEM;
+  if (len)
+    memcpy (more, q->digits, len);
+  memcpy (more + len, digits, strlen (digits));
+  mem_deref (q->digits);
+  q->digits = more;
+  return 0;
+}
+
+int
+kefu_dtmf_info_queue_send_next (struct kefu_dtmf_info_queue *q,
+                                struct sipsess              *sess,
+                                guint                        duration_ms,
+                                kefu_dtmf_info_sent_h       *resph,
+                                void                        *arg)
+{
+  char digit;
+  int err;
+
+  if (q->pending || !q->digits || !q->digits[0])
+    return 0;
+  digit = q->digits[0];
+  memmove (q->digits, q->digits + 1, strlen (q->digits));
+  err = kefu_dtmf_info_send (sess, digit, duration_ms, resph, arg);
+  if (!err)
+    q->pending = TRUE;
+  return err;
+}
+
+void
+kefu_dtmf_info_queue_clear (struct kefu_dtmf_info_queue *q)
+{
+  q->digits = mem_deref (q->digits);
+  q->pending = FALSE;
+}

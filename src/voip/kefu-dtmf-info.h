@@ -69,4 +69,23 @@ typedef void (kefu_dtmf_info_sent_h) (int err, const struct sip_msg *msg, void *
 int kefu_dtmf_info_send (struct sipsess *sess, char digit, guint duration_ms,
                          kefu_dtmf_info_sent_h *resph, void *arg);
 
+/* Digits waiting to go as INFOs on one dialog (libre's thread), sent one
+ * at a time so that they arrive in order.  Embedded zeroed in its owner
+ * (a call, a switch leg), which calls kefu_dtmf_info_queue_send_next()
+ * after adding digits and again from @resph once it has cleared
+ * `pending`, and kefu_dtmf_info_queue_clear() when it is freed. */
+struct kefu_dtmf_info_queue {
+  char *digits;        /* mem_, NULL when none ever waited */
+  gboolean pending;    /* one INFO is out */
+};
+
+/* Adds @digits after those waiting: 0 or ENOMEM. */
+int  kefu_dtmf_info_queue_add       (struct kefu_dtmf_info_queue *q, const char *digits);
+/* Sends the first digit waiting unless an INFO is out: 0 (also when
+ * nothing was sent) or the errno of the send, the digit then dropped. */
+int  kefu_dtmf_info_queue_send_next (struct kefu_dtmf_info_queue *q, struct sipsess *sess,
+                                     guint duration_ms, kefu_dtmf_info_sent_h *resph,
+                                     void *arg);
+void kefu_dtmf_info_queue_clear     (struct kefu_dtmf_info_queue *q);
+
 G_END_DECLS
